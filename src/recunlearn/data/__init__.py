@@ -1,0 +1,5 @@
+"""Datasets, user attributes, loaders, filters and splits."""
+
+from recunlearn.data.types import Attribute, AttributeKind, Dataset, Interactions
+
+__all__ = ["Attribute", "AttributeKind", "Dataset", "Interactions"]

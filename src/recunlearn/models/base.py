@@ -1,0 +1,299 @@
+"""The :class:`Recommender` interface and the training loop every base model shares.
+
+A model implements four things:
+
+* ``_build(split, generator)``: create its ``torch.nn.Module`` (``self.module``) and any
+  training-side structures from ``split.train``;
+* ``_batches(generator)``: yield mini-batches for one epoch (vectorised: whole index tensors);
+* ``_step(batch) -> StepOutput``: the batch loss plus the batch users' *differentiable* user
+  representation (the same representation ``user_embeddings()`` returns), so in-training
+  unlearning (adversary heads) can hook into any model;
+* ``_user_embeddings()`` and ``_score_from(user_vectors)`` for inference.
+
+The shared loop handles seeding, Adam, progress bars, the loss log, validation every
+``eval_every`` epochs, early stopping with patience and restoring the best weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from recunlearn.data.split_types import Split
+from recunlearn.evaluation.evaluator import evaluate_scores
+
+logger = logging.getLogger(__name__)
+
+
+class TrainConfig(BaseModel):
+    """Options of the shared training loop (every model config embeds these)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: int = Field(200, ge=1, description="maximum number of epochs")
+    batch_size: int = Field(2048, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    eval_every: int = Field(1, ge=1, description="validate every N epochs")
+    patience: int = Field(30, ge=1, description="stop after N validations without improvement")
+    early_stopping_metric: str = "NDCG@10"
+    seed: int = 0
+
+
+HookFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""(user_repr of the batch, user indices of the batch) -> extra loss added before backward."""
+
+
+@dataclass
+class StepOutput:
+    """What one training step computed.
+
+    Attributes:
+        loss: the recommendation loss of the batch (scalar).
+        users: user indices of the batch (1-D long tensor).
+        user_repr: their differentiable user representation (rows of ``user_embeddings()``).
+    """
+
+    loss: torch.Tensor
+    users: torch.Tensor
+    user_repr: torch.Tensor
+
+
+class Recommender(ABC):
+    """Base class of every recommender.
+
+    Subclasses define ``name`` and ``Config`` (a pydantic model deriving from
+    :class:`TrainConfig`), and document in their docstring which representation
+    ``user_embeddings()`` returns.
+    """
+
+    name: ClassVar[str] = "base"
+    Config: ClassVar[type[TrainConfig]] = TrainConfig
+
+    def __init__(self, config: TrainConfig | None = None, **overrides: Any) -> None:
+        if config is None:
+            config = self.Config(**overrides)
+        elif overrides:
+            config = config.model_copy(update=overrides)
+            config = self.Config.model_validate(config.model_dump())
+        if not isinstance(config, self.Config):
+            config = self.Config.model_validate(config.model_dump())
+        self.config = config
+        self.module: torch.nn.Module | None = None
+        self.split_: Split | None = None
+        self.loss_log_: list[dict[str, float]] = []
+        self.valid_log_: list[dict[str, float]] = []
+        self.best_epoch_: int | None = None
+        self.train_seconds_: float = 0.0
+        self.epoch_seconds_: list[float] = []
+        self.hooks: list[HookFn] = []
+        self.extra_parameters: list[torch.nn.Parameter] = []
+        self._cache: torch.Tensor | None = None
+
+    # ------------------------------------------------------------------ to implement
+    @abstractmethod
+    def _build(self, split: Split, generator: torch.Generator) -> None:
+        """Create ``self.module`` and training structures from ``split``."""
+
+    @abstractmethod
+    def _batches(self, generator: torch.Generator) -> Iterator[Any]:
+        """Yield the mini-batches of one epoch."""
+
+    @abstractmethod
+    def _step(self, batch: Any) -> StepOutput:
+        """Loss and user representation of one batch (module in train mode)."""
+
+    @abstractmethod
+    def _user_embeddings(self) -> torch.Tensor:
+        """All users' representation (module in eval mode, no grad)."""
+
+    @abstractmethod
+    def _score_from(self, users: torch.Tensor, user_vectors: torch.Tensor) -> torch.Tensor:
+        """Scores of all items for ``users`` given their representation rows."""
+
+    def _item_embeddings(self) -> torch.Tensor:
+        raise NotImplementedError(f"{self.name} has no item embedding table")
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, split: Split, *, progress: bool = True, log_every: int = 0) -> Recommender:
+        """Train on ``split.train``, validating on ``split.valid`` when present.
+
+        Args:
+            split: the split to learn from.
+            progress: show a progress bar (rich) over epochs.
+            log_every: also log losses every N epochs through ``logging`` (0 = never).
+        """
+        cfg = self.config
+        torch.manual_seed(cfg.seed)
+        generator = torch.Generator().manual_seed(cfg.seed)
+        self.split_ = split
+        self._build(split, generator)
+        assert self.module is not None
+        params = [p for p in self.module.parameters() if p.requires_grad]
+        optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        extra_opt = (
+            torch.optim.Adam(self.extra_parameters, lr=cfg.lr) if self.extra_parameters else None
+        )
+        best_value, best_state, waited = -np.inf, None, 0
+        self.loss_log_, self.valid_log_, self.epoch_seconds_ = [], [], []
+        started = time.perf_counter()
+        bar = _progress(progress, cfg.epochs, self.name)
+        try:
+            for epoch in range(1, cfg.epochs + 1):
+                t0 = time.perf_counter()
+                self.module.train()
+                total, n_batches = 0.0, 0
+                for batch in self._batches(generator):
+                    out = self._step(batch)
+                    loss = out.loss
+                    for hook in self.hooks:
+                        loss = loss + hook(out.user_repr, out.users)
+                    optimizer.zero_grad(set_to_none=True)
+                    if extra_opt is not None:
+                        extra_opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    if extra_opt is not None:
+                        extra_opt.step()
+                    total += float(out.loss.detach())
+                    n_batches += 1
+                self._cache = None
+                seconds = time.perf_counter() - t0
+                self.epoch_seconds_.append(seconds)
+                record = {"epoch": epoch, "loss": total / max(1, n_batches), "seconds": seconds}
+                self.loss_log_.append(record)
+                if log_every and epoch % log_every == 0:
+                    logger.info("%s epoch %d loss %.5f", self.name, epoch, record["loss"])
+                stop = False
+                if split.valid is not None and epoch % cfg.eval_every == 0:
+                    value = self.validate()
+                    self.valid_log_.append({"epoch": epoch, cfg.early_stopping_metric: value})
+                    if value > best_value:
+                        best_value, waited, self.best_epoch_ = value, 0, epoch
+                        best_state = copy.deepcopy(self.module.state_dict())
+                    else:
+                        waited += 1
+                        stop = waited >= cfg.patience
+                bar.update(epoch, record["loss"], best_value)
+                if stop:
+                    break
+        finally:
+            bar.close()
+        if best_state is not None:
+            self.module.load_state_dict(best_state)
+        elif split.valid is None:
+            self.best_epoch_ = len(self.loss_log_)
+        self.module.eval()
+        self._cache = None
+        self.train_seconds_ = time.perf_counter() - started
+        return self
+
+    def validate(self) -> float:
+        """The early-stopping metric on the validation set."""
+        assert self.split_ is not None and self.split_.valid is not None
+        self._cache = None
+        result = evaluate_scores(
+            lambda users: self.score(users),
+            self.split_.valid,
+            ks=(int(self.config.early_stopping_metric.split("@")[1]),),
+            metrics=(self.config.early_stopping_metric.split("@")[0],),
+        )
+        self._cache = None
+        return result.summary[self.config.early_stopping_metric]
+
+    def user_embeddings(self) -> torch.Tensor:
+        """The user representation an attacker sees and an unlearner edits (n_users x d)."""
+        self._require_fitted()
+        if self._cache is None:
+            assert self.module is not None
+            self.module.eval()
+            with torch.no_grad():
+                self._cache = self._user_embeddings().detach()
+        return self._cache
+
+    def item_embeddings(self) -> torch.Tensor:
+        """The item representation used for scoring (n_items x d)."""
+        self._require_fitted()
+        with torch.no_grad():
+            return self._item_embeddings().detach()
+
+    def score(
+        self, users: np.ndarray | torch.Tensor, user_embeddings: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Scores of every item for ``users`` (len(users) x n_items).
+
+        Args:
+            users: user indices.
+            user_embeddings: optional replacement of the full ``user_embeddings()`` matrix
+                (n_users x d), e.g. the output of a post-hoc unlearner; no retraining needed.
+        """
+        self._require_fitted()
+        users_t = torch.as_tensor(np.asarray(users), dtype=torch.long)
+        table = self.user_embeddings() if user_embeddings is None else user_embeddings
+        expected = self.user_embeddings().shape
+        if tuple(table.shape) != tuple(expected):
+            raise ValueError(
+                f"user_embeddings has shape {tuple(table.shape)}, expected {tuple(expected)}"
+            )
+        assert self.module is not None
+        self.module.eval()
+        with torch.no_grad():
+            return self._score_from(users_t, table[users_t].to(torch.float32))
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Weights to save (``safetensors``)."""
+        self._require_fitted()
+        assert self.module is not None
+        return {k: v.detach().contiguous() for k, v in self.module.state_dict().items()}
+
+    def load_state(self, split: Split, tensors: dict[str, torch.Tensor]) -> Recommender:
+        """Rebuild the module for ``split`` and load saved weights (no training)."""
+        self.split_ = split
+        self._build(split, torch.Generator().manual_seed(self.config.seed))
+        assert self.module is not None
+        self.module.load_state_dict(tensors)
+        self.module.eval()
+        self._cache = None
+        return self
+
+    def _require_fitted(self) -> None:
+        if self.module is None:
+            raise RuntimeError(f"{self.name}: call fit() (or load_state()) first")
+
+
+class _progress:
+    """A small rich progress bar over epochs that degrades to nothing when disabled."""
+
+    def __init__(self, enabled: bool, total: int, label: str) -> None:
+        self._progress = None
+        if enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn(f"[bold]{label}[/bold]"),
+                BarColumn(),
+                TextColumn("epoch {task.completed}/{task.total}"),
+                TextColumn("{task.fields[info]}"),
+                TimeElapsedColumn(),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(label, total=total, info="")
+
+    def update(self, epoch: int, loss: float, best: float) -> None:
+        if self._progress is not None:
+            info = f"loss {loss:.4f}" + (f"  best val {best:.4f}" if np.isfinite(best) else "")
+            self._progress.update(self._task, completed=epoch, info=info)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
