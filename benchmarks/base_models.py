@@ -1,0 +1,175 @@
+"""Benchmark of the four base recommenders (issue 2).
+
+Trains MF (BPR), NCF, LightGCN and MultVAE on the LEGO protocol (leave-one-out by timestamp,
+latest interaction to test, second latest to validation, full ranking with training items
+masked, users with >= 5 interactions, early stopping on validation NDCG@10 with patience 30)
+for several seeds, and appends one JSON record per (dataset, model, seed) to a JSON-lines file.
+Finished cells are skipped when the script is run again (resumable).
+
+Usage::
+
+    python benchmarks/base_models.py --dataset ml-100k --data-dir ../shared/data/ml-100k \
+        --seeds 0 1 2 --out benchmarks/results/base_models.jsonl
+    python benchmarks/base_models.py --report benchmarks/results/base_models.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from recunlearn.runs.pipeline import load_data, train_run
+from recunlearn.runs.rundir import dataset_fingerprint, versions
+from recunlearn.runs.spec import DataSpec, RunSpec, SplitSpec
+
+MODELS = ("mf", "ncf", "lightgcn", "multvae")
+
+
+def git_commit() -> str:
+    """Short commit hash of the working tree (with +dirty when modified)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+        ).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def done_cells(path: Path) -> set[tuple[str, str, int, str]]:
+    """(dataset label, model, seed, ties) of records already in ``path``."""
+    if not path.exists():
+        return set()
+    cells = set()
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        cells.add((record["dataset"], record["model"], record["seed"], record["ties"]))
+    return cells
+
+
+def run(args: argparse.Namespace) -> None:
+    """Train every (model, seed) cell not yet recorded."""
+    torch.set_num_threads(args.threads)
+    data_spec = DataSpec(name=args.dataset, data_dir=args.data_dir, min_user_interactions=5)
+    dataset = load_data(data_spec)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    finished = done_cells(out)
+    for model in args.models:
+        for seed in args.seeds:
+            key = (dataset.label, model, seed, args.ties)
+            if key in finished:
+                print(f"skip {key} (recorded)")
+                continue
+            options = {"seed": seed}
+            if args.epochs:
+                options["epochs"] = args.epochs
+            spec = RunSpec(
+                data=data_spec,
+                split=SplitSpec(protocol="loo", params={"ties": args.ties, "valid": True}),
+                model=model,
+                model_options=options,
+            )
+            started = time.perf_counter()
+            trained = train_run(spec, progress=not args.quiet, dataset=dataset)
+            record = {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "commit": git_commit(),
+                "machine": f"{platform.node()} {platform.processor() or platform.machine()} "
+                f"{torch.get_num_threads()} threads",
+                "dataset": dataset.label,
+                "dataset_fingerprint": dataset_fingerprint(dataset),
+                "protocol": "loo_full",
+                "ties": args.ties,
+                "model": model,
+                "seed": seed,
+                "config_hash": spec.fingerprint(),
+                "model_config": trained.model.config.model_dump(mode="json"),
+                "test": trained.metrics["test"],
+                "valid": trained.metrics["valid"],
+                "best_epoch": trained.metrics["best_epoch"],
+                "epochs_run": trained.metrics["epochs_run"],
+                "train_seconds": trained.metrics["train_seconds"],
+                "seconds_per_epoch": trained.metrics["seconds_per_epoch"],
+                "interactions_per_second": trained.metrics["interactions_per_second"],
+                "wall_seconds": time.perf_counter() - started,
+                "versions": versions(),
+            }
+            with out.open("a") as handle:
+                handle.write(json.dumps(record) + "\n")
+            t = record["test"]
+            print(
+                f"{dataset.label} {model} seed {seed}: HR@10 {100 * t['HR@10']:.2f} "
+                f"NDCG@10 {100 * t['NDCG@10']:.2f} best epoch {record['best_epoch']} "
+                f"{record['seconds_per_epoch']:.2f} s/epoch"
+            )
+
+
+def report(path: Path) -> str:
+    """A markdown table: mean ± std over seeds per dataset x model."""
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    groups: dict[tuple[str, str, str], list[dict]] = {}
+    for r in records:
+        groups.setdefault((r["dataset"], r["ties"], r["model"]), []).append(r)
+    lines = [
+        "| dataset | ties | model | seeds | HR@10 % | NDCG@10 % | best epoch | s/epoch | interactions/s | train s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def ms(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
+        a = np.asarray(values, dtype=float) * scale
+        return f"{a.mean():.{digits}f} ± {a.std(ddof=1) if len(a) > 1 else 0.0:.{digits}f}"
+
+    for (dataset, ties, model), rs in sorted(groups.items()):
+        lines.append(
+            f"| {dataset} | {ties} | {model} | {len(rs)} | {ms([r['test']['HR@10'] for r in rs], 100)} | "
+            f"{ms([r['test']['NDCG@10'] for r in rs], 100)} | {ms([r['best_epoch'] for r in rs], 1, 0)} | "
+            f"{ms([r['seconds_per_epoch'] for r in rs], 1, 3)} | "
+            f"{ms([r['interactions_per_second'] for r in rs], 1, 0)} | {ms([r['train_seconds'] for r in rs], 1, 1)} |"
+        )
+    commits = sorted({r["commit"] for r in records})
+    dates = sorted({r["date"][:10] for r in records})
+    lines.append("")
+    lines.append(
+        f"Commits: {', '.join(commits)}; dates: {', '.join(dates)}; machine: {records[0]['machine']}."
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dataset", default="ml-100k")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--ties", default="item_id")
+    parser.add_argument(
+        "--epochs", type=int, default=0, help="override max epochs (0 = model default)"
+    )
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default="benchmarks/results/base_models.jsonl")
+    parser.add_argument("--report", default=None, help="print the markdown table of a results file")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args()
+    if args.report:
+        print(report(Path(args.report)))
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The ``recunlearn`` command line."""

@@ -1,0 +1,329 @@
+"""``recunlearn``: one command with subcommands (data, train, evaluate, demo)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from recunlearn.cli.tables import console, fmt, print_table
+from recunlearn.errors import RecunlearnError
+
+app = typer.Typer(
+    help="Audit, remove and debias protected-attribute information in recommender models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Fetch and describe datasets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_assignments(items: list[str] | None, what: str) -> dict[str, Any]:
+    """Turn ``key=value`` strings into a dict (values parsed as JSON when possible)."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise typer.BadParameter(f"{what} expects key=value, got '{item}'")
+        key, value = item.split("=", 1)
+        out[key.strip()] = _parse_value(value.strip())
+    return out
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[bold red]error:[/bold red] {exc}")
+    raise typer.Exit(code=2)
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log details")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+# ---------------------------------------------------------------------------------------- data
+@data_app.command("fetch")
+def data_fetch(
+    name: Annotated[str, typer.Argument(help="ml-100k or ml-1m")],
+    dest: Annotated[
+        Path | None, typer.Option(help="folder (default: RECUNLEARN_DATA or the cache)")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="download again even if present")] = False,
+) -> None:
+    """Download a dataset from its publisher into the cache and verify its checksum."""
+    from recunlearn.data.fetch import fetch
+
+    try:
+        path = fetch(name, dest, force=force)
+    except (RecunlearnError, OSError) as exc:
+        _fail(exc)
+    console.print(f"{name} ready in {path}")
+
+
+@data_app.command("describe")
+def data_describe(
+    name: Annotated[str, typer.Argument(help="ml-100k, ml-1m, synthetic, csv, parquet, recbole")],
+    data_dir: Annotated[str | None, typer.Option(help="dataset folder or file")] = None,
+    attributes: Annotated[str | None, typer.Option(help="user-attribute CSV (csv/parquet)")] = None,
+    min_user: Annotated[int, typer.Option(help="k-core: min interactions per user")] = 5,
+    binarize: Annotated[float | None, typer.Option(help="keep ratings >= threshold")] = None,
+) -> None:
+    """Counts, density and attribute distributions of a dataset after filtering."""
+    from recunlearn.runs.pipeline import load_data
+    from recunlearn.runs.spec import DataSpec
+
+    try:
+        spec = DataSpec(
+            name=name,
+            data_dir=data_dir,
+            attributes_path=attributes,
+            min_user_interactions=min_user,
+            binarize_threshold=binarize,
+        )
+        info = load_data(spec).describe()
+    except (RecunlearnError, OSError, ValueError) as exc:
+        _fail(exc)
+    print_table(
+        f"{info['label']}",
+        ["", "value"],
+        [
+            ["users", info["users"]],
+            ["items", info["items"]],
+            ["interactions", info["interactions"]],
+            ["density", f"{info['density']:.4%}"],
+        ],
+    )
+    rows = []
+    for attr, entry in info["attributes"].items():
+        if entry["kind"] == "categorical":
+            detail = ", ".join(f"{k}: {v}" for k, v in entry["counts"].items())
+            chance = f"BAcc {entry['chance_bacc']:.3f}"
+        else:
+            detail = f"mean {entry['mean']:.2f}"
+            chance = f"MAE {entry['chance_mae']:.3f}"
+        rows.append([attr, entry["kind"], entry["known"], chance, detail])
+    print_table("attributes", ["attribute", "kind", "known", "chance", "distribution"], rows)
+
+
+# --------------------------------------------------------------------------------------- train
+def _build_spec(
+    dataset: str,
+    data_dir: str | None,
+    attributes: str | None,
+    model: str,
+    split: str,
+    ties: str,
+    fold: int,
+    no_valid: bool,
+    min_user: int,
+    binarize: float | None,
+    epochs: int | None,
+    seed: int,
+    options: list[str] | None,
+    eval_mode: str,
+):
+    from recunlearn.runs.spec import DataSpec, EvalSpec, RunSpec, SplitSpec
+
+    split_params: dict[str, Any]
+    if split == "loo":
+        split_params = {"ties": ties, "valid": not no_valid}
+    elif split == "user_kfold":
+        split_params = {"fold": fold, "valid": not no_valid}
+    else:
+        split_params = {}
+    model_options = parse_assignments(options, "--set")
+    model_options.setdefault("seed", seed)
+    if epochs is not None:
+        model_options["epochs"] = epochs
+    return RunSpec(
+        data=DataSpec(
+            name=dataset,
+            data_dir=data_dir,
+            attributes_path=attributes,
+            min_user_interactions=min_user,
+            binarize_threshold=binarize,
+        ),
+        split=SplitSpec(protocol=split, params=split_params),
+        model=model,
+        model_options=model_options,
+        evaluation=EvalSpec(mode=eval_mode),
+    )
+
+
+def _metric_row(name: str, metrics: dict[str, Any]) -> list[str]:
+    test = metrics["test"]
+    return [
+        name,
+        fmt(test.get("HR@10"), True),
+        fmt(test.get("NDCG@10"), True),
+        fmt(test.get("Recall@10"), True),
+        str(metrics.get("best_epoch")),
+        str(metrics.get("epochs_run")),
+        f"{metrics.get('seconds_per_epoch', float('nan')):.2f}",
+        f"{metrics.get('train_seconds', float('nan')):.1f}",
+    ]
+
+
+METRIC_COLUMNS = [
+    "model",
+    "HR@10 %",
+    "NDCG@10 %",
+    "Recall@10 %",
+    "best ep",
+    "epochs",
+    "s/epoch",
+    "train s",
+]
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option(help="run directory to create")],
+    dataset: Annotated[
+        str, typer.Option(help="ml-100k, ml-1m, synthetic, csv, parquet, recbole")
+    ] = "synthetic",
+    data_dir: Annotated[
+        str | None, typer.Option(help="dataset folder or interactions file")
+    ] = None,
+    attributes: Annotated[
+        str | None, typer.Option(help="user-attribute CSV for csv/parquet data")
+    ] = None,
+    model: Annotated[str, typer.Option(help="mf, ncf, lightgcn, multvae")] = "mf",
+    split: Annotated[str, typer.Option(help="loo (LEGO) or user_kfold (Adv/AdvX-MultVAE)")] = "loo",
+    ties: Annotated[
+        str, typer.Option(help="loo tie rule at the latest timestamp: item_id, file_order, random")
+    ] = "item_id",
+    fold: Annotated[int, typer.Option(help="test fold for user_kfold")] = 0,
+    no_valid: Annotated[
+        bool, typer.Option("--no-valid", help="no validation split (no early stopping)")
+    ] = False,
+    min_user: Annotated[
+        int, typer.Option(help="k-core: min interactions per user (papers: 5)")
+    ] = 5,
+    binarize: Annotated[float | None, typer.Option(help="keep ratings >= threshold")] = None,
+    epochs: Annotated[int | None, typer.Option(help="max epochs (default: the model's)")] = None,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    option: Annotated[
+        list[str] | None, typer.Option("--set", help="model option key=value (repeatable)")
+    ] = None,
+    eval_mode: Annotated[str, typer.Option(help="full or sampled (1+99)")] = "full",
+    overwrite: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Train a base recommender and write a run directory."""
+    from recunlearn.runs.pipeline import train_run
+
+    try:
+        spec = _build_spec(
+            dataset,
+            data_dir,
+            attributes,
+            model,
+            split,
+            ties,
+            fold,
+            no_valid,
+            min_user,
+            binarize,
+            epochs,
+            seed,
+            option,
+            eval_mode,
+        )
+        run = train_run(spec, out, progress=not quiet, overwrite=overwrite)
+    except (RecunlearnError, OSError, ValueError) as exc:
+        _fail(exc)
+    print_table(
+        f"{run.dataset.label} · {spec.split.protocol} · {run.test.mode} ranking · test",
+        METRIC_COLUMNS,
+        [_metric_row(model, run.metrics)],
+    )
+    console.print(f"run written to {out}")
+
+
+@app.command()
+def evaluate(
+    run: Annotated[Path, typer.Argument(help="run directory")],
+    mode: Annotated[str, typer.Option(help="full or sampled (1+99)")] = "full",
+    k: Annotated[str, typer.Option(help="cut-offs, comma separated")] = "10,20",
+) -> None:
+    """Re-evaluate a run's model on its test split (full or sampled ranking)."""
+    from recunlearn.runs.pipeline import evaluate_test, load_trained
+
+    try:
+        trained = load_trained(run)
+        spec = trained.spec.evaluation.model_copy(
+            update={"mode": mode, "ks": [int(x) for x in k.split(",")]}
+        )
+        result = evaluate_test(trained.model, trained.split, spec)
+    except (RecunlearnError, OSError, ValueError) as exc:
+        _fail(exc)
+    names = sorted(result.summary)
+    print_table(
+        f"{trained.dataset.label} · {trained.spec.model} · {mode} ranking · test",
+        ["metric", "value %"],
+        [[n, fmt(result.summary[n], True)] for n in names],
+    )
+
+
+# ---------------------------------------------------------------------------------------- demo
+DEMO_MODELS = ("mf", "ncf", "lightgcn", "multvae")
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path | None, typer.Option(help="folder for the demo runs (default: a temp dir)")
+    ] = None,
+    models: Annotated[str, typer.Option(help="comma-separated models")] = ",".join(DEMO_MODELS),
+    epochs: Annotated[int, typer.Option(help="max epochs per model")] = 40,
+    quiet: Annotated[bool, typer.Option(help="no progress bars")] = False,
+) -> None:
+    """End to end on the built-in synthetic dataset: train, evaluate, print a table."""
+    from recunlearn.runs.pipeline import load_data, train_run
+    from recunlearn.runs.spec import DataSpec, RunSpec
+
+    root = out or Path(tempfile.mkdtemp(prefix="recunlearn-demo-"))
+    data_spec = DataSpec(name="synthetic")
+    dataset = load_data(data_spec)
+    info = dataset.describe()
+    console.print(
+        f"[bold]{info['label']}[/bold]: {info['users']} users, {info['items']} items, "
+        f"{info['interactions']} interactions; attributes: {', '.join(info['attributes'])}"
+    )
+    rows = []
+    for name in models.split(","):
+        spec = RunSpec(data=data_spec, model=name, model_options={"epochs": epochs, "patience": 5})
+        try:
+            run = train_run(spec, root / name, progress=not quiet, overwrite=True, dataset=dataset)
+        except (RecunlearnError, OSError, ValueError) as exc:
+            _fail(exc)
+        rows.append(_metric_row(name, run.metrics))
+    print_table("demo · synthetic · loo · full ranking · test", METRIC_COLUMNS, rows)
+    console.print(f"runs written under {root}")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
