@@ -78,6 +78,10 @@ def evaluate_scores(
             ``details["topk_items"]`` / ``details["topk_scores"]`` (full mode only).
     """
     columns = _metric_columns(metrics, ks)
+    if not ks or any(int(k) < 1 for k in ks):
+        raise ValueError(f"ks must be a non-empty list of positive cut-offs, got {list(ks)}")
+    if mode not in ("full", "sampled"):
+        raise ValueError(f"unknown evaluation mode {mode!r}; known: full, sampled")
     kmax = max(ks)
     users = np.asarray(evalset.users, dtype=np.int64)
     known, target = evalset.known, evalset.target
@@ -153,8 +157,13 @@ def _sampled_hits(
         order = np.lexsort((-np.arange(len(candidates)), -cand_scores))
         is_target = np.zeros(len(candidates), dtype=bool)
         is_target[: len(targets)] = True
-        rows.append(is_target[order][:kmax])
-    return np.array(rows, dtype=bool).reshape(scores.shape[0], -1)
+        # users may have fewer than kmax candidates (small catalogues): pad with misses so
+        # every row has the same width
+        row_hits = np.zeros(kmax, dtype=bool)
+        ranked = is_target[order][:kmax]
+        row_hits[: len(ranked)] = ranked
+        rows.append(row_hits)
+    return np.array(rows, dtype=bool).reshape(scores.shape[0], kmax)
 
 
 def evaluate(

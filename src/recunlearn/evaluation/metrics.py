@@ -18,7 +18,8 @@ def hit_ratio(hits: np.ndarray, k: int) -> np.ndarray:
 def ndcg(hits: np.ndarray, n_targets: np.ndarray, k: int) -> np.ndarray:
     """NDCG@k with binary relevance; the ideal DCG places min(k, |T|) targets first."""
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = (hits[:, :k] * discounts).sum(axis=1)
+    top = hits[:, :k]
+    dcg = (top * discounts[: top.shape[1]]).sum(axis=1)
     ideal_counts = np.minimum(n_targets, k).astype(np.int64)
     idcg = np.concatenate([[0.0], np.cumsum(discounts)])[ideal_counts]
     return np.divide(dcg, idcg, out=np.zeros_like(dcg), where=idcg > 0)

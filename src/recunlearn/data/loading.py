@@ -1,0 +1,95 @@
+"""One entry point to every dataset: :func:`load_dataset`."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from recunlearn.data.movielens import load_movielens_1m, load_movielens_100k
+from recunlearn.data.paths import resolve_data_dir
+from recunlearn.data.recbole import load_recbole
+from recunlearn.data.synthetic import make_synthetic
+from recunlearn.data.tabular import load_interactions_table
+from recunlearn.data.types import Dataset
+from recunlearn.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+#: Names accepted by :func:`load_dataset`.
+DATASET_NAMES = ("ml-100k", "ml-1m", "synthetic", "csv", "parquet", "recbole")
+
+#: Folder names that are loaded with the ML-1M reader (the first-half copy of ML-1M).
+ML1M_ALIASES = ("ml-1m-users1-2999",)
+
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+
+def _check_options(func: Callable[..., Any], options: dict[str, Any], name: str, skip: int) -> None:
+    """Raise ConfigError for options ``func`` does not accept (its first ``skip`` are fixed)."""
+    params = list(inspect.signature(func).parameters)[skip:]
+    unknown = sorted(set(options) - set(params))
+    if unknown:
+        raise ConfigError(
+            f"unknown option(s) {unknown} for dataset '{name}'; accepted: {', '.join(params) or 'none'}"
+        )
+
+
+def _need_path(name: str, data_dir: str | Path | None, what: str) -> Path:
+    if data_dir is None:
+        raise ConfigError(f"dataset '{name}' needs data_dir = {what}")
+    return Path(data_dir).expanduser()
+
+
+def load_dataset(name: str, data_dir: str | Path | None = None, **options: Any) -> Dataset:
+    """Load a dataset by name.
+
+    Args:
+        name: ``"ml-100k"``, ``"ml-1m"`` (also ``"ml-1m-users1-2999"``, read with the ML-1M
+            reader), ``"synthetic"``, ``"csv"`` / ``"parquet"`` (the user's own table), or
+            ``"recbole"`` (atomic files). A path to a ``.csv``/``.parquet`` file is accepted
+            as ``name`` too.
+        data_dir: MovieLens: the dataset folder or its parent (default ``$RECUNLEARN_DATA``
+            or the cache, see :func:`~recunlearn.data.paths.resolve_data_dir`); csv/parquet:
+            the interactions file; recbole: the folder or ``<dir>/<name>`` prefix; ignored for
+            synthetic.
+        **options: passed to the loader: :func:`~recunlearn.data.movielens.load_movielens_1m`
+            (``ratings_file``), :func:`~recunlearn.data.synthetic.make_synthetic`,
+            :func:`~recunlearn.data.tabular.load_interactions_table` (``attributes_path``,
+            column names, ``attribute_kinds``...), :func:`~recunlearn.data.recbole.load_recbole`.
+
+    Raises:
+        ConfigError: unknown name or option, missing ``data_dir`` for file-based datasets.
+        DataError: problems in the data files.
+    """
+    key = name.strip().lower()
+    if key == "ml-100k":
+        _check_options(load_movielens_100k, options, name, 1)
+        return load_movielens_100k(resolve_data_dir("ml-100k", data_dir), **options)
+    if key == "ml-1m" or key in ML1M_ALIASES:
+        _check_options(load_movielens_1m, options, name, 1)
+        return load_movielens_1m(resolve_data_dir(key, data_dir), **options)
+    if key == "synthetic":
+        _check_options(make_synthetic, options, name, 0)
+        if data_dir is not None:
+            logger.warning("synthetic data is generated: data_dir=%s ignored", data_dir)
+        if "n_interactions_per_user" in options:
+            options["n_interactions_per_user"] = tuple(options["n_interactions_per_user"])
+        return make_synthetic(**options)
+    if key in ("csv", "parquet") or Path(name).suffix.lower() in _TABLE_SUFFIXES:
+        path = (
+            Path(name)
+            if key not in ("csv", "parquet")
+            else _need_path(name, data_dir, "the interactions file")
+        )
+        _check_options(load_interactions_table, options, name, 1)
+        return load_interactions_table(path, **options)
+    if key == "recbole":
+        path = _need_path(name, data_dir, "the folder (or <dir>/<name> prefix) of the atomic files")
+        _check_options(load_recbole, options, name, 1)
+        return load_recbole(path, **options)
+    raise ConfigError(
+        f"unknown dataset '{name}'; known: {', '.join(DATASET_NAMES)} (or a .csv/.parquet path)"
+    )

@@ -1,0 +1,411 @@
+"""The user's own interaction table (CSV or Parquet) with an optional user-attribute table.
+
+Interactions: one row per event with a user column, an item column, an optional rating
+(default 1.0) and a timestamp (required unless ``allow_missing_timestamp=True``, in which case
+the row order is used as time: row ``k`` gets timestamp ``k``). Timestamps may be numbers
+(taken as Unix seconds, fractional parts dropped) or date strings (converted to Unix seconds,
+UTC).
+
+Ids may be integers or strings: integer columns keep integer raw ids, anything else becomes
+strings. Duplicated (user, item) rows are repaired like the MovieLens readers do: the latest
+is kept (ties: the later row), a warning is logged and ``meta["repairs"]`` counts them.
+
+User attributes: a table whose user column (``user_col``) is followed by attribute columns.
+The kind of each column is inferred (numeric with more than 10 distinct values ->
+``continuous``, anything else -> ``categorical``) unless ``attribute_kinds`` says otherwise.
+Interaction users missing from the attribute table get unknown values (code -1 / NaN);
+attribute rows of users without interactions are ignored; both are counted in ``meta`` and
+logged. Columns with fewer than two distinct values are skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from recunlearn.data.filters import duplicate_keep_mask
+from recunlearn.data.types import Attribute, Dataset, Interactions
+from recunlearn.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+#: A numeric column with more distinct values than this is inferred as continuous.
+MAX_CATEGORICAL_NUMERIC = 10
+
+_CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": ","}
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+_KINDS = ("categorical", "continuous")
+
+
+# ------------------------------------------------------------------------------- reading
+def read_table(
+    path: str | Path, *, sep: str | None = None, encoding: str = "utf-8"
+) -> pd.DataFrame:
+    """Read a CSV/TSV (``.csv``, ``.tsv``, ``.txt``) or Parquet (``.parquet``, ``.pq``) file.
+
+    Raises:
+        DataError: missing file, unknown suffix, unreadable content or encoding.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"file not found (searched '{path.parent}')", path=path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in _PARQUET_SUFFIXES:
+            return pd.read_parquet(path)
+        if suffix in _CSV_SUFFIXES:
+            return pd.read_csv(path, sep=sep or _CSV_SUFFIXES[suffix], encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"cannot decode the file as {encoding} ({exc.reason} at byte {exc.start}); "
+            "pass the right encoding",
+            path=path,
+        ) from exc
+    except (ValueError, OSError, ImportError) as exc:
+        raise DataError(f"cannot read the table: {exc}", path=path) from exc
+    raise DataError(
+        f"unknown file type '{suffix}' (expected .csv, .tsv, .txt, .parquet or .pq)", path=path
+    )
+
+
+def _column(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
+    if column not in frame.columns:
+        known = ", ".join(map(str, frame.columns))
+        raise DataError(f"column not found (columns: {known})", path=path, field=column)
+    return frame[column]
+
+
+def _first_missing(series: pd.Series) -> int:
+    return int(np.flatnonzero(series.isna().to_numpy())[0])
+
+
+def id_array(series: pd.Series, path: Path, field: str) -> np.ndarray:
+    """Raw ids: ``int64`` for an integer(-valued) numeric column, strings otherwise.
+
+    Raises:
+        DataError: empty ids, or non-integer numbers.
+    """
+    if series.isna().any():
+        row = _first_missing(series)
+        raise DataError(f"empty id in data row {row + 1}", path=path, field=field)
+    if ptypes.is_bool_dtype(series):
+        return series.astype(str).to_numpy(dtype=str)
+    if ptypes.is_numeric_dtype(series):
+        if ptypes.is_integer_dtype(series):
+            return series.to_numpy(dtype=np.int64)
+        values = series.to_numpy(dtype=float)
+        if np.all(np.mod(values, 1) == 0):
+            return values.astype(np.int64)
+        raise DataError(
+            "ids must be integers or strings, got fractional numbers", path=path, field=field
+        )
+    return series.astype(str).str.strip().to_numpy(dtype=str)
+
+
+def _align_ids(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Make two id arrays comparable (strings unless both are integers)."""
+    if a.dtype.kind == "i" and b.dtype.kind == "i":
+        return a, b
+    return a.astype(str), b.astype(str)
+
+
+def _ratings(frame: pd.DataFrame, column: str | None, path: Path) -> np.ndarray:
+    if column is None or column not in frame.columns:
+        return np.ones(len(frame), dtype=np.float64)
+    series = frame[column]
+    values = pd.to_numeric(series, errors="coerce")
+    bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"data row {row + 1}: rating {series.iloc[row]!r} is not a finite number",
+            path=path,
+            field=column,
+        )
+    return values.to_numpy(dtype=np.float64)
+
+
+def timestamps(series: pd.Series, path: Path, field: str) -> np.ndarray:
+    """Unix seconds from a numeric column (fractions dropped) or a column of date strings."""
+    if series.isna().any():
+        row = _first_missing(series)
+        raise DataError(f"data row {row + 1}: empty timestamp", path=path, field=field)
+    if ptypes.is_datetime64_any_dtype(series):
+        stamps = pd.to_datetime(series, utc=True)
+    elif ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series):
+        values = series.to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            raise DataError("non-finite timestamp", path=path, field=field)
+        return np.floor(values).astype(np.int64)
+    else:
+        try:
+            stamps = pd.to_datetime(series, utc=True, format="mixed")
+        except (ValueError, TypeError) as exc:
+            raise DataError(
+                f"timestamps must be numbers (Unix seconds) or dates: {exc}", path=path, field=field
+            ) from exc
+    return ((stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+
+
+# ---------------------------------------------------------------------------- attributes
+def infer_kind(series: pd.Series) -> str:
+    """``"continuous"`` for a numeric column with > 10 distinct values, else ``"categorical"``."""
+    numeric = ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series)
+    many = series.dropna().nunique() > MAX_CATEGORICAL_NUMERIC
+    return "continuous" if numeric and many else "categorical"
+
+
+def _class_label(value: Any) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def encode_categorical(series: pd.Series) -> tuple[tuple[str, ...], np.ndarray]:
+    """Classes (sorted distinct values, as strings) and int codes (-1 for missing)."""
+    labels = series.map(_class_label, na_action="ignore")
+    if ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series):
+        order = sorted(series.dropna().unique().tolist())
+        classes = list(dict.fromkeys(_class_label(v) for v in order))
+    else:
+        classes = sorted(labels.dropna().unique().tolist())
+    codes = pd.Categorical(labels, categories=classes).codes.astype(np.int64)
+    return tuple(classes), codes
+
+
+def encode_continuous(series: pd.Series, path: Path, field: str) -> np.ndarray:
+    """Float values (NaN for missing); text that is not a number raises DataError."""
+    values = pd.to_numeric(series, errors="coerce")
+    bad = series.notna() & values.isna()
+    if bad.any():
+        example = series[bad].iloc[0]
+        raise DataError(
+            f"continuous attribute has a non-numeric value {example!r} "
+            f"({int(bad.sum())} such values); declare it categorical or fix the data",
+            path=path,
+            field=field,
+        )
+    return values.to_numpy(dtype=np.float64)
+
+
+def encode_attributes(
+    table: pd.DataFrame,
+    kinds: Mapping[str, str],
+    path: Path,
+    *,
+    description: str = "",
+) -> tuple[tuple[Attribute, ...], dict[str, np.ndarray], list[str]]:
+    """Encode every column of ``table`` (one row per user index) into typed attributes.
+
+    Args:
+        table: attribute columns, rows aligned to user indices (missing values allowed).
+        kinds: kind per column; columns without an entry are inferred with :func:`infer_kind`.
+        path: the attribute file, for error messages.
+        description: prefix of each attribute's description.
+
+    Returns:
+        The attributes, their per-user values and the names of skipped constant columns.
+    """
+    attributes: list[Attribute] = []
+    values: dict[str, np.ndarray] = {}
+    skipped: list[str] = []
+    for column in table.columns:
+        name = str(column)
+        kind = kinds.get(name) or infer_kind(table[column])
+        if kind not in _KINDS:
+            raise DataError(
+                f"unknown attribute kind {kind!r} (expected {_KINDS})", path=path, field=name
+            )
+        source = f"{description}{name} ({'declared' if name in kinds else 'inferred'} {kind})"
+        if kind == "continuous":
+            attributes.append(Attribute(name, "continuous", description=source))
+            values[name] = encode_continuous(table[column], path, name)
+            continue
+        classes, codes = encode_categorical(table[column])
+        if len(classes) < 2:
+            logger.warning("%s: attribute '%s' has fewer than 2 classes; skipped", path, name)
+            skipped.append(name)
+            continue
+        attributes.append(Attribute(name, "categorical", classes, description=source))
+        values[name] = codes
+    return tuple(attributes), values, skipped
+
+
+def _attribute_table(
+    path: Path, user_col: str, *, sep: str | None, encoding: str
+) -> tuple[np.ndarray, pd.DataFrame]:
+    frame = read_table(path, sep=sep, encoding=encoding)
+    ids = id_array(_column(frame, user_col, path), path, user_col)
+    unique, counts = np.unique(ids, return_counts=True)
+    if (counts > 1).any():
+        dup = unique[counts > 1][:5].tolist()
+        raise DataError(f"duplicated user ids {dup}", path=path, field=user_col)
+    return ids, frame.drop(columns=[user_col]).reset_index(drop=True)
+
+
+def align_attributes(
+    user_ids: np.ndarray,
+    attr_ids: np.ndarray,
+    table: pd.DataFrame,
+    path: Path,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Rows of ``table`` (keyed by ``attr_ids``) re-ordered to ``user_ids``; unknown -> NaN."""
+    left, right = _align_ids(user_ids, attr_ids)
+    rows = pd.Index(right).get_indexer(left)
+    missing = int((rows < 0).sum())
+    ignored = int((~np.isin(right, left)).sum())
+    aligned = table.reindex(rows).reset_index(drop=True)  # row -1 is absent -> all NaN
+    if missing:
+        logger.warning("%s: %d users with interactions have no attributes (unknown)", path, missing)
+    if ignored:
+        logger.info("%s: %d attribute rows of users without interactions ignored", path, ignored)
+    return aligned, {"users_without_attributes": missing, "attribute_rows_ignored": ignored}
+
+
+# ------------------------------------------------------------------------------ assembly
+def assemble(
+    *,
+    name: str,
+    label: str,
+    path: Path,
+    users: np.ndarray,
+    items: np.ndarray,
+    ratings: np.ndarray,
+    stamps: np.ndarray,
+    meta: dict[str, Any],
+) -> Dataset:
+    """Repair duplicates, index users and items and build an attribute-less Dataset."""
+    keep = duplicate_keep_mask(users, items, stamps, keep="latest")
+    dropped = int((~keep).sum())
+    if dropped:
+        logger.warning(
+            "%s: %d duplicated (user, item) rows; kept the latest of each", path, dropped
+        )
+        users, items, ratings, stamps = users[keep], items[keep], ratings[keep], stamps[keep]
+    user_ids, user_index = np.unique(users, return_inverse=True)
+    item_ids, item_index = np.unique(items, return_inverse=True)
+    meta = {
+        "source": str(path),
+        **meta,
+        "repairs": {"duplicate_rows_dropped": dropped},
+        "history": [],
+    }
+    return Dataset(
+        name=name,
+        interactions=Interactions(user_index, item_index, ratings, stamps),
+        user_ids=user_ids,
+        item_ids=item_ids,
+        label=label,
+        meta=meta,
+    )
+
+
+def with_attributes(
+    dataset: Dataset,
+    attributes: tuple[Attribute, ...],
+    values: dict[str, np.ndarray],
+    meta: dict[str, Any],
+) -> Dataset:
+    """A copy of ``dataset`` with attributes and extra meta."""
+    return Dataset(
+        name=dataset.name,
+        interactions=dataset.interactions,
+        user_ids=dataset.user_ids,
+        item_ids=dataset.item_ids,
+        attributes=attributes,
+        user_values=values,
+        items=dataset.items,
+        label=dataset.label,
+        meta={**dataset.meta, **meta},
+    )
+
+
+def load_interactions_table(
+    interactions_path: str | Path,
+    attributes_path: str | Path | None = None,
+    *,
+    user_col: str = "user",
+    item_col: str = "item",
+    rating_col: str | None = "rating",
+    timestamp_col: str = "timestamp",
+    attribute_kinds: Mapping[str, str] | None = None,
+    allow_missing_timestamp: bool = False,
+    sep: str | None = None,
+    encoding: str = "utf-8",
+    name: str | None = None,
+) -> Dataset:
+    """Load the user's own interactions (CSV/TSV/Parquet) and optional user attributes.
+
+    Args:
+        interactions_path: table with columns ``user_col``, ``item_col``, optional
+            ``rating_col`` (ratings default to 1.0 when the column is absent) and
+            ``timestamp_col``.
+        attributes_path: optional table: ``user_col`` then one column per attribute.
+        user_col, item_col, rating_col, timestamp_col: column names.
+        attribute_kinds: ``{"column": "categorical" | "continuous"}`` overriding inference.
+        allow_missing_timestamp: without a timestamp column, use the row order as time
+            (row k -> timestamp k) instead of raising.
+        sep: CSV separator (default ``,``; ``\\t`` for ``.tsv``).
+        encoding: text encoding of CSV files.
+        name: dataset name (default: the file stem).
+
+    Raises:
+        DataError: missing file/column, bad ids, ratings or timestamps, duplicated attribute
+            rows, text in a continuous attribute. Every message names the file and field.
+    """
+    path = Path(interactions_path)
+    frame = read_table(path, sep=sep, encoding=encoding)
+    users = id_array(_column(frame, user_col, path), path, user_col)
+    items = id_array(_column(frame, item_col, path), path, item_col)
+    ratings = _ratings(frame, rating_col, path)
+    if timestamp_col in frame.columns:
+        stamps = timestamps(frame[timestamp_col], path, timestamp_col)
+        time_source = timestamp_col
+    elif allow_missing_timestamp:
+        logger.info("%s: no '%s' column; row order used as time", path, timestamp_col)
+        stamps = np.arange(len(frame), dtype=np.int64)
+        time_source = "row order"
+    else:
+        raise DataError(
+            "timestamp column not found; pass allow_missing_timestamp=True to use the row "
+            "order as time",
+            path=path,
+            field=timestamp_col,
+        )
+    if len(frame) == 0:
+        raise DataError("the table has no rows", path=path)
+    stem = name or path.stem
+    meta = {"time": time_source, "rating_rows": len(frame)}
+    dataset = assemble(
+        name=stem,
+        label=stem,
+        path=path,
+        users=users,
+        items=items,
+        ratings=ratings,
+        stamps=stamps,
+        meta=meta,
+    )
+    if attributes_path is None:
+        return dataset
+    attr_path = Path(attributes_path)
+    attr_ids, table = _attribute_table(attr_path, user_col, sep=sep, encoding=encoding)
+    unknown = set(attribute_kinds or {}) - {str(c) for c in table.columns}
+    if unknown:
+        raise DataError(
+            "attribute_kinds names a column that is not in the file",
+            path=attr_path,
+            field=sorted(unknown)[0],
+        )
+    aligned, counts = align_attributes(dataset.user_ids, attr_ids, table, attr_path)
+    attributes, values, skipped = encode_attributes(
+        aligned, dict(attribute_kinds or {}), attr_path, description=f"{attr_path.name}: "
+    )
+    extra = {"attributes_source": str(attr_path), **counts, "skipped_attributes": skipped}
+    return with_attributes(dataset, attributes, values, extra)

@@ -1,0 +1,92 @@
+"""The command line end to end on small synthetic data, and its errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from recunlearn.cli.main import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_help_lists_commands():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("data", "train", "evaluate", "demo"):
+        assert command in result.output
+
+
+def test_train_then_evaluate(tmp_path):
+    out = tmp_path / "run"
+    result = invoke(
+        "train",
+        "--dataset",
+        "synthetic",
+        "--model",
+        "mf",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "HR@10" in result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 2
+    result = invoke("evaluate", str(out), "--mode", "sampled")
+    assert result.exit_code == 0, result.output
+    assert "NDCG@10" in result.output
+
+
+def test_train_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    result = invoke("train", "--model", "mf", "--epochs", "1", "--quiet", "--out", str(out))
+    assert result.exit_code == 2
+    assert "already exists" in result.output
+
+
+def test_unknown_model_is_a_clear_error(tmp_path):
+    result = invoke("train", "--model", "nope", "--epochs", "1", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 2
+    assert "unknown model" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_unknown_model_option_is_rejected(tmp_path):
+    result = invoke(
+        "train", "--model", "mf", "--set", "bogus=1", "--epochs", "1", "--out", str(tmp_path / "r")
+    )
+    assert result.exit_code == 2
+    assert "bogus" in result.output
+
+
+def test_missing_data_dir_names_the_file(tmp_path):
+    result = invoke(
+        "train", "--dataset", "ml-100k", "--data-dir", str(tmp_path), "--out", str(tmp_path / "r")
+    )
+    assert result.exit_code == 2
+    assert "u.data" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_describe_synthetic():
+    result = invoke("data", "describe", "synthetic")
+    assert result.exit_code == 0, result.output
+    assert "gender" in result.output and "noise" in result.output
+
+
+@pytest.mark.slow
+def test_demo_runs(tmp_path):
+    result = invoke("demo", "--out", str(tmp_path), "--epochs", "2", "--quiet")
+    assert result.exit_code == 0, result.output
+    for model in ("mf", "ncf", "lightgcn", "multvae"):
+        assert (tmp_path / model / "metrics.json").exists()
