@@ -123,6 +123,14 @@ class Recommender(ABC):
     def _item_embeddings(self) -> torch.Tensor:
         raise NotImplementedError(f"{self.name} has no item embedding table")
 
+    def _score_table(self, users: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        """Scores of all items for ``users`` given the *full* representation table.
+
+        Defaults to ``_score_from`` on the users' own rows; override it when a user's scores
+        depend on other users' rows (LightGCN re-propagating a replaced ego table).
+        """
+        return self._score_from(users, table[users].to(torch.float32))
+
     # ------------------------------------------------------------------ public API
     def fit(self, split: Split, *, progress: bool = True, log_every: int = 0) -> Recommender:
         """Train on ``split.train``, validating on ``split.valid`` when present.
@@ -247,7 +255,7 @@ class Recommender(ABC):
         assert self.module is not None
         self.module.eval()
         with torch.no_grad():
-            return self._score_from(users_t, table[users_t].to(torch.float32))
+            return self._score_table(users_t, table)
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """Weights to save (``safetensors``)."""
