@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--ties", default="item_id")
+    parser.add_argument("--ties", default="file_order")
     parser.add_argument(
         "--epochs", type=int, default=0, help="override max epochs (0 = model default)"
     )

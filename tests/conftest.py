@@ -90,3 +90,14 @@ def tiny_dataset() -> Dataset:
 def tiny_split(tiny_dataset: Dataset) -> Split:
     """LOO split of ``tiny_dataset``."""
     return make_tiny_split(tiny_dataset)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Tiny models are slower with 2 threads on a busy 2-core machine (thread stalls)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

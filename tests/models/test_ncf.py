@@ -91,6 +91,9 @@ def test_all_replacement_splits_columns(all_model: NCF) -> None:
     assert not torch.allclose(
         all_model.score(users, user_embeddings=mlp_only), all_model.score(users)
     )
+    other = all_model.user_embeddings().clone()
+    other[10:] = 0.0  # a user's scores depend on its own row only
+    assert torch.equal(all_model.score(users, user_embeddings=other), all_model.score(users))
 
 
 def test_gmf_replacement_keeps_own_mlp_table(gmf_model: NCF) -> None:

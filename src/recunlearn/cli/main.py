@@ -209,7 +209,7 @@ def train(
     split: Annotated[str, typer.Option(help="loo (LEGO) or user_kfold (Adv/AdvX-MultVAE)")] = "loo",
     ties: Annotated[
         str, typer.Option(help="loo tie rule at the latest timestamp: item_id, file_order, random")
-    ] = "item_id",
+    ] = "file_order",
     fold: Annotated[int, typer.Option(help="test fold for user_kfold")] = 0,
     no_valid: Annotated[
         bool, typer.Option("--no-valid", help="no validation split (no early stopping)")

@@ -32,7 +32,9 @@ class MFConfig(TrainConfig):
         "(sum of squares / batch size)",
     )
     init: Literal["normal", "xavier"] = Field(
-        "xavier", description="'xavier' = Xavier-normal; 'normal' = N(0, init_std)"
+        "xavier",
+        description="'xavier' = Xavier-normal, std sqrt(2 / (n_rows + embedding_dim)) per table "
+        "(about 0.045 for ML-100K users); 'normal' = N(0, init_std)",
     )
     init_std: float = Field(0.1, gt=0, description="standard deviation of the 'normal' init")
 
