@@ -6,7 +6,6 @@ cannot be imported yet is skipped (not failed), so the suite runs while models a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -30,15 +29,6 @@ LEARN: dict[str, dict[str, Any]] = {
     name: {"epochs": 25, "patience": 100, "batch_size": 64, "lr": 0.01, "seed": 0} for name in NAMES
 }
 """Options of the 'does it learn' fit, per model (< 3 s each on the tiny split)."""
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: one intra-op thread avoids OpenMP stalls on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _cls(name: str) -> type[Recommender]:

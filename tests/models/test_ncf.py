@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pydantic
 import pytest
@@ -15,15 +13,6 @@ from recunlearn.data.split_types import Split
 from recunlearn.models.ncf import NCF, NCFConfig
 
 QUICK = {"epochs": 3, "patience": 100, "batch_size": 128, "gmf_dim": 8, "mlp_dim": 6}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: one intra-op thread avoids OpenMP stalls on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

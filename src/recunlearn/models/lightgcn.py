@@ -22,7 +22,8 @@ from pydantic import Field
 
 from recunlearn.data.split_types import Split
 from recunlearn.models.base import Recommender, StepOutput, TrainConfig
-from recunlearn.models.sampling import NegativeSampler, positive_pairs
+from recunlearn.models.sampling import NegativeSampler, epoch_triples, positive_pairs
+from recunlearn.models.tables import UserItemTables
 
 
 class LightGCNConfig(TrainConfig):
@@ -101,13 +102,6 @@ def _to_torch_csr(matrix: sp.csr_matrix) -> torch.Tensor:
         )
 
 
-class _LightGCNModule(torch.nn.Module):
-    def __init__(self, n_users: int, n_items: int, dim: int) -> None:
-        super().__init__()
-        self.user = torch.nn.Embedding(n_users, dim)
-        self.item = torch.nn.Embedding(n_items, dim)
-
-
 class LightGCN(Recommender):
     """LightGCN trained with BPR (one uniform negative per positive, resampled every epoch).
 
@@ -154,7 +148,7 @@ class LightGCN(Recommender):
     # ------------------------------------------------------------------ Recommender hooks
     def _build(self, split: Split, generator: torch.Generator) -> None:
         cfg = self.config
-        module = _LightGCNModule(split.n_users, split.n_items, cfg.embedding_dim)
+        module = UserItemTables(split.n_users, split.n_items, cfg.embedding_dim)
         with torch.no_grad():
             for table in (module.user.weight, module.item.weight):
                 if cfg.init == "normal":
@@ -171,18 +165,15 @@ class LightGCN(Recommender):
     def _batches(
         self, generator: torch.Generator
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        n = len(self._pos_users)
-        order = torch.randperm(n, generator=generator)
-        users, items = self._pos_users[order], self._pos_items[order]
-        negatives = self._sampler.sample(users, 1, generator)[:, 0]
-        size = self.config.batch_size
-        for start in range(0, n, size):
-            stop = start + size
-            yield users[start:stop], items[start:stop], negatives[start:stop]
+        batches = epoch_triples(
+            self._pos_users, self._pos_items, self._sampler, 1, self.config.batch_size, generator
+        )
+        for users, items, negatives in batches:
+            yield users, items, negatives[:, 0]
 
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> StepOutput:
         users, items, negatives = batch
-        assert self.module is not None and isinstance(self.module, _LightGCNModule)
+        assert self.module is not None and isinstance(self.module, UserItemTables)
         user_ego, item_ego = self.module.user.weight, self.module.item.weight
         final_users, final_items = self.propagate(user_ego, item_ego)
         distinct = torch.unique(users)
@@ -199,7 +190,7 @@ class LightGCN(Recommender):
         return StepOutput(loss=loss, users=distinct, user_repr=table[distinct])
 
     def _user_embeddings(self) -> torch.Tensor:
-        assert self.module is not None and isinstance(self.module, _LightGCNModule)
+        assert self.module is not None and isinstance(self.module, UserItemTables)
         self._final = self.propagate(self.module.user.weight, self.module.item.weight)
         self._replacement = None
         if self.config.user_representation == "propagated":
@@ -207,12 +198,12 @@ class LightGCN(Recommender):
         return self.module.user.weight
 
     def _item_embeddings(self) -> torch.Tensor:
-        assert self.module is not None and isinstance(self.module, _LightGCNModule)
+        assert self.module is not None and isinstance(self.module, UserItemTables)
         return self.propagate(self.module.user.weight, self.module.item.weight)[1]
 
     def _final_for(self, table: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Final user and item vectors when ``table`` is the user ego table (cached)."""
-        assert self.module is not None and isinstance(self.module, _LightGCNModule)
+        assert self.module is not None and isinstance(self.module, UserItemTables)
         if table is self._cache and self._final is not None:
             return self._final
         if (
@@ -232,7 +223,7 @@ class LightGCN(Recommender):
         return final_users[users] @ final_items.T
 
     def _score_from(self, users: torch.Tensor, user_vectors: torch.Tensor) -> torch.Tensor:
-        assert self.module is not None and isinstance(self.module, _LightGCNModule)
+        assert self.module is not None and isinstance(self.module, UserItemTables)
         if self.config.user_representation == "propagated":
             if self._final is None:
                 self._final = self.propagate(self.module.user.weight, self.module.item.weight)

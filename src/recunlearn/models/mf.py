@@ -11,7 +11,8 @@ from pydantic import Field
 
 from recunlearn.data.split_types import Split
 from recunlearn.models.base import Recommender, StepOutput, TrainConfig
-from recunlearn.models.sampling import NegativeSampler, positive_pairs
+from recunlearn.models.sampling import NegativeSampler, epoch_triples, positive_pairs
+from recunlearn.models.tables import UserItemTables
 
 
 class MFConfig(TrainConfig):
@@ -39,13 +40,6 @@ class MFConfig(TrainConfig):
     init_std: float = Field(0.1, gt=0, description="standard deviation of the 'normal' init")
 
 
-class _MFModule(torch.nn.Module):
-    def __init__(self, n_users: int, n_items: int, dim: int) -> None:
-        super().__init__()
-        self.user = torch.nn.Embedding(n_users, dim)
-        self.item = torch.nn.Embedding(n_items, dim)
-
-
 class MF(Recommender):
     """Matrix factorisation with the BPR pairwise loss.
 
@@ -66,7 +60,7 @@ class MF(Recommender):
 
     def _build(self, split: Split, generator: torch.Generator) -> None:
         cfg = self.config
-        module = _MFModule(split.n_users, split.n_items, cfg.embedding_dim)
+        module = UserItemTables(split.n_users, split.n_items, cfg.embedding_dim)
         for table in (module.user.weight, module.item.weight):
             with torch.no_grad():
                 if cfg.init == "normal":
@@ -80,14 +74,14 @@ class MF(Recommender):
     def _batches(
         self, generator: torch.Generator
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        n = len(self._pos_users)
-        order = torch.randperm(n, generator=generator)
-        users, items = self._pos_users[order], self._pos_items[order]
-        negatives = self._sampler.sample(users, self.config.n_negatives, generator)
-        size = self.config.batch_size
-        for start in range(0, n, size):
-            stop = start + size
-            yield users[start:stop], items[start:stop], negatives[start:stop]
+        return epoch_triples(
+            self._pos_users,
+            self._pos_items,
+            self._sampler,
+            self.config.n_negatives,
+            self.config.batch_size,
+            generator,
+        )
 
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> StepOutput:
         users, items, negatives = batch

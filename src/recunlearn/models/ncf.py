@@ -11,7 +11,7 @@ from pydantic import Field
 
 from recunlearn.data.split_types import Split
 from recunlearn.models.base import Recommender, StepOutput, TrainConfig
-from recunlearn.models.sampling import NegativeSampler, positive_pairs
+from recunlearn.models.sampling import NegativeSampler, epoch_triples, positive_pairs
 
 _MAX_ELEMENTS = 1 << 21
 """Floats in one hidden activation when scoring all items (8 MB: bounded memory, cache-friendly)."""
@@ -148,14 +148,14 @@ class NCF(Recommender):
     def _batches(
         self, generator: torch.Generator
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        n = len(self._pos_users)
-        order = torch.randperm(n, generator=generator)
-        users, items = self._pos_users[order], self._pos_items[order]
-        negatives = self._sampler.sample(users, self.config.n_negatives, generator)
-        size = self.config.batch_size
-        for start in range(0, n, size):
-            stop = start + size
-            yield users[start:stop], items[start:stop], negatives[start:stop]
+        return epoch_triples(
+            self._pos_users,
+            self._pos_items,
+            self._sampler,
+            self.config.n_negatives,
+            self.config.batch_size,
+            generator,
+        )
 
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> StepOutput:
         users, items, negatives = batch

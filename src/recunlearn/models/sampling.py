@@ -11,6 +11,8 @@ complement.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -110,3 +112,25 @@ class NegativeSampler:
             pool = torch.from_numpy(np.setdiff1d(np.arange(self.n_items), row))
             pick = torch.randint(len(pool), (where.numel(),), generator=generator)
             items[where] = pool[pick]
+
+
+def epoch_triples(
+    pos_users: torch.Tensor,
+    pos_items: torch.Tensor,
+    sampler: NegativeSampler,
+    n_negatives: int,
+    batch_size: int,
+    generator: torch.Generator,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """One epoch of (users, positive items, negatives[batch, n_negatives]) mini-batches.
+
+    The positives are shuffled and the negatives of the whole epoch drawn at once, so the
+    only Python loop is over batches.
+    """
+    n = len(pos_users)
+    order = torch.randperm(n, generator=generator)
+    users, items = pos_users[order], pos_items[order]
+    negatives = sampler.sample(users, n_negatives, generator)
+    for start in range(0, n, batch_size):
+        stop = start + batch_size
+        yield users[start:stop], items[start:stop], negatives[start:stop]
