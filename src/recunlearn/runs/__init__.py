@@ -1,0 +1,1 @@
+"""Run specifications, run directories and the train/evaluate pipeline."""
