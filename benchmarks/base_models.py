@@ -47,14 +47,39 @@ def git_commit() -> str:
         return "unknown"
 
 
-def done_cells(path: Path) -> set[tuple[str, str, int, str]]:
-    """(dataset label, model, seed, ties) of records already in ``path``."""
+def parse_options(items: list[str]) -> dict:
+    """``key=value`` strings -> dict (values parsed as JSON when possible)."""
+    out = {}
+    for item in items:
+        key, value = item.split("=", 1)
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def variant_label(options: dict) -> str:
+    """A short label of non-default model options ("default" when none)."""
+    return ",".join(f"{k}={v}" for k, v in sorted(options.items())) or "default"
+
+
+def done_cells(path: Path) -> set[tuple[str, str, int, str, str]]:
+    """(dataset label, model, seed, ties, variant) of records already in ``path``."""
     if not path.exists():
         return set()
     cells = set()
     for line in path.read_text().splitlines():
         record = json.loads(line)
-        cells.add((record["dataset"], record["model"], record["seed"], record["ties"]))
+        cells.add(
+            (
+                record["dataset"],
+                record["model"],
+                record["seed"],
+                record["ties"],
+                record.get("variant", "default"),
+            )
+        )
     return cells
 
 
@@ -66,13 +91,15 @@ def run(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     finished = done_cells(out)
+    extra = parse_options(args.set)
+    variant = variant_label(extra)
     for model in args.models:
         for seed in args.seeds:
-            key = (dataset.label, model, seed, args.ties)
+            key = (dataset.label, model, seed, args.ties, variant)
             if key in finished:
                 print(f"skip {key} (recorded)")
                 continue
-            options = {"seed": seed}
+            options = {"seed": seed, **extra}
             if args.epochs:
                 options["epochs"] = args.epochs
             spec = RunSpec(
@@ -92,6 +119,7 @@ def run(args: argparse.Namespace) -> None:
                 "dataset_fingerprint": dataset_fingerprint(dataset),
                 "protocol": "loo_full",
                 "ties": args.ties,
+                "variant": variant,
                 "model": model,
                 "seed": seed,
                 "config_hash": spec.fingerprint(),
@@ -119,21 +147,22 @@ def run(args: argparse.Namespace) -> None:
 def report(path: Path) -> str:
     """A markdown table: mean ± std over seeds per dataset x model."""
     records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    groups: dict[tuple[str, str, str], list[dict]] = {}
+    groups: dict[tuple[str, str, str, str], list[dict]] = {}
     for r in records:
-        groups.setdefault((r["dataset"], r["ties"], r["model"]), []).append(r)
+        key = (r["dataset"], r["ties"], r["model"], r.get("variant", "default"))
+        groups.setdefault(key, []).append(r)
     lines = [
-        "| dataset | ties | model | seeds | HR@10 % | NDCG@10 % | best epoch | s/epoch | interactions/s | train s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | ties | model | options | seeds | HR@10 % | NDCG@10 % | best epoch | s/epoch | interactions/s | train s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def ms(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
         a = np.asarray(values, dtype=float) * scale
         return f"{a.mean():.{digits}f} ± {a.std(ddof=1) if len(a) > 1 else 0.0:.{digits}f}"
 
-    for (dataset, ties, model), rs in sorted(groups.items()):
+    for (dataset, ties, model, variant), rs in sorted(groups.items()):
         lines.append(
-            f"| {dataset} | {ties} | {model} | {len(rs)} | {ms([r['test']['HR@10'] for r in rs], 100)} | "
+            f"| {dataset} | {ties} | {model} | {variant} | {len(rs)} | {ms([r['test']['HR@10'] for r in rs], 100)} | "
             f"{ms([r['test']['NDCG@10'] for r in rs], 100)} | {ms([r['best_epoch'] for r in rs], 1, 0)} | "
             f"{ms([r['seconds_per_epoch'] for r in rs], 1, 3)} | "
             f"{ms([r['interactions_per_second'] for r in rs], 1, 0)} | {ms([r['train_seconds'] for r in rs], 1, 1)} |"
@@ -161,6 +190,9 @@ def main() -> None:
         "--epochs", type=int, default=0, help="override max epochs (0 = model default)"
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--set", nargs="*", default=[], help="model options key=value (recorded as the variant)"
+    )
     parser.add_argument("--out", default="benchmarks/results/base_models.jsonl")
     parser.add_argument("--report", default=None, help="print the markdown table of a results file")
     parser.add_argument("--quiet", action="store_true")

@@ -35,6 +35,13 @@ class LightGCNConfig(TrainConfig):
     200 epochs (5.06 vs 6.47; 1e-2 gives 6.43).
     """
 
+    threads: int | None = Field(
+        1,
+        ge=1,
+        description="torch threads while training: 1 by default, measured faster than 2 on "
+        "the 2-core benchmark machine (benchmarks/speed.py); None = the process setting",
+    )
+
     lr: float = Field(5e-3, gt=0)
     embedding_dim: int = Field(32, ge=1, description="size of the ego user and item vectors")
     n_layers: int = Field(3, ge=0, description="propagation layers K (final = mean of 0..K)")

@@ -23,6 +23,13 @@ class MFConfig(TrainConfig):
     0.01); ``reg`` > 0 and 4 negatives did not help.
     """
 
+    threads: int | None = Field(
+        1,
+        ge=1,
+        description="torch threads while training: 1 by default, measured faster than 2 on "
+        "the 2-core benchmark machine (benchmarks/speed.py); None = the process setting",
+    )
+
     lr: float = Field(3e-3, gt=0, description="Adam learning rate")
     embedding_dim: int = Field(32, ge=1, description="size of the user and item vectors")
     n_negatives: int = Field(1, ge=1, description="uniform negatives per positive and epoch")
