@@ -310,7 +310,7 @@ def demo(
     )
     rows = []
     for name in models.split(","):
-        spec = RunSpec(data=data_spec, model=name, model_options={"epochs": epochs, "patience": 5})
+        spec = RunSpec(data=data_spec, model=name, model_options={"epochs": epochs, "patience": 10})
         try:
             run = train_run(spec, root / name, progress=not quiet, overwrite=True, dataset=dataset)
         except (RecunlearnError, OSError, ValueError) as exc:
