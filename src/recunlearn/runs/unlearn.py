@@ -1,0 +1,174 @@
+"""Post-hoc unlearning of a trained run: protected embeddings, evaluation, a new run directory.
+
+The new run directory has the layout of a trained run (see :mod:`recunlearn.runs.rundir`):
+the source model's weights are copied unchanged, ``user_embeddings.parquet`` holds the
+protected matrix, and ``recommendations.parquet`` / ``per_user_metrics.parquet`` come from
+scoring with it (``score(users, user_embeddings=U*)``). ``config.json`` carries the source
+run's spec plus an ``unlearning`` section (method, options, requirement, source run).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recunlearn.errors import ConfigError
+from recunlearn.evaluation.evaluator import EvalResult, evaluate
+from recunlearn.runs import rundir
+from recunlearn.runs.atomic import atomic_directory
+from recunlearn.runs.pipeline import TrainedRun, load_trained
+from recunlearn.unlearning.base import Unlearner, labels_from_dataset
+from recunlearn.unlearning.registry import make_unlearner
+from recunlearn.unlearning.requirement import Requirement
+
+
+@dataclass
+class UnlearnedRun:
+    """The outcome of :func:`unlearn_run`."""
+
+    source: TrainedRun
+    unlearner: Unlearner
+    requirement: Requirement
+    protected: torch.Tensor
+    before: EvalResult
+    after: EvalResult
+    metrics: dict[str, Any]
+    path: Path | None = None
+
+
+def _evaluate(run: TrainedRun, matrix: torch.Tensor | None) -> EvalResult:
+    spec = run.spec.evaluation
+    return evaluate(
+        run.model,
+        run.split.test,
+        user_embeddings=matrix,
+        ks=spec.ks,
+        metrics=spec.metrics,
+        mode=spec.mode,
+        n_negatives=spec.n_negatives,
+        seed=spec.seed,
+        return_topk=spec.topk if spec.mode == "full" else 0,
+    )
+
+
+def _unlearner_log(unlearner: Unlearner) -> dict[str, Any]:
+    logs = getattr(unlearner, "calibration_logs_", {})
+    out: dict[str, Any] = {
+        "calibration": {
+            name: {
+                "steps": log.steps,
+                "eps": log.eps,
+                "projection_rate": log.projection_rate,
+                "distance": log.distance,
+                "distance_over_eps": log.distance_ratio,
+                "seconds": log.seconds,
+                "vclub_first": log.vclub[0] if log.vclub else None,
+                "vclub_last": log.vclub[-1] if log.vclub else None,
+            }
+            for name, log in logs.items()
+        }
+    }
+    weights = getattr(unlearner, "weights_", None)
+    if weights is not None:
+        out["combination_weights"] = [float(w) for w in weights]
+    return out
+
+
+def unlearn_run(
+    source: str | Path,
+    method: str,
+    forget: Requirement | str | list[str],
+    out: str | Path | None = None,
+    *,
+    options: dict[str, Any] | None = None,
+    overwrite: bool = False,
+) -> UnlearnedRun:
+    """Protect a trained run's user embeddings and write the result as a new run directory.
+
+    Args:
+        source: a trained run directory.
+        method: a name of :data:`recunlearn.unlearning.registry.UNLEARNERS`.
+        forget: the attributes to forget (``"gender,age"``).
+        out: the new run directory (nothing written when None).
+        options: the unlearner's options.
+        overwrite: replace an existing ``out``.
+    """
+    if out is not None and Path(out).exists() and not overwrite:
+        raise ConfigError(f"{out} already exists (pass --overwrite to replace it)")
+    requirement = Requirement.parse(forget)
+    unlearner = make_unlearner(method, **(options or {}))
+    run = load_trained(source)
+    original = run.model.user_embeddings()
+    started = time.perf_counter()
+    unlearner.fit(original, labels_from_dataset(run.dataset))
+    protected = unlearner.transform(requirement)
+    seconds = time.perf_counter() - started
+    before, after = _evaluate(run, None), _evaluate(run, protected)
+    metrics = {
+        "dataset": run.dataset.label,
+        "model": run.spec.model,
+        "method": method,
+        "requirement": list(requirement.attributes),
+        "options": unlearner.config.model_dump(mode="json"),
+        "before": before.summary,
+        "after": after.summary,
+        "unlearn_seconds": seconds,
+        "distance": float(torch.linalg.vector_norm(protected - original)),
+        **_unlearner_log(unlearner),
+    }
+    result = UnlearnedRun(run, unlearner, requirement, protected, before, after, metrics)
+    if out is not None:
+        write_unlearned(result, Path(out), overwrite=overwrite)
+    return result
+
+
+def write_unlearned(result: UnlearnedRun, out: Path, *, overwrite: bool = False) -> Path:
+    """Write an unlearned run directory atomically."""
+    run = result.source
+    assert run.path is not None
+    with atomic_directory(out, overwrite=overwrite) as tmp:
+        payload = rundir.config_payload(run.spec, run.dataset)
+        payload["unlearning"] = {
+            "method": result.metrics["method"],
+            "options": result.metrics["options"],
+            "requirement": result.metrics["requirement"],
+            "source_run": str(Path(run.path).resolve()),
+            "source_config_hash": run.spec.fingerprint(),
+        }
+        rundir.write_json(tmp / rundir.CONFIG, payload)
+        shutil.copy2(run.path / rundir.WEIGHTS, tmp / rundir.WEIGHTS)
+        if (run.path / rundir.ITEM_EMBEDDINGS).exists():
+            shutil.copy2(run.path / rundir.ITEM_EMBEDDINGS, tmp / rundir.ITEM_EMBEDDINGS)
+        rundir.embedding_frame(run.dataset.user_ids, result.protected, "user_id").to_parquet(
+            tmp / rundir.USER_EMBEDDINGS, index=False
+        )
+        rundir.write_json(tmp / rundir.METRICS, result.metrics)
+        per_user = result.after.per_user.copy()
+        per_user.insert(0, "user_id", run.dataset.user_ids[per_user["user"].to_numpy()])
+        per_user.drop(columns="user").to_parquet(tmp / rundir.PER_USER, index=False)
+        _recommendations(run, result.after).to_parquet(tmp / rundir.RECOMMENDATIONS, index=False)
+    result.path = out
+    return out
+
+
+def _recommendations(run: TrainedRun, result: EvalResult) -> pd.DataFrame:
+    items = result.details.get("topk_items")
+    if items is None or len(items) == 0:
+        return pd.DataFrame(columns=["user_id", "rank", "item_id", "score"])
+    users = run.split.test.users
+    k = items.shape[1]
+    return pd.DataFrame(
+        {
+            "user_id": np.repeat(run.dataset.user_ids[users], k),
+            "rank": np.tile(np.arange(1, k + 1), len(users)),
+            "item_id": run.dataset.item_ids[items.ravel()],
+            "score": result.details["topk_scores"].ravel().astype(np.float32),
+        }
+    )

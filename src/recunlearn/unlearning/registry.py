@@ -1,0 +1,22 @@
+"""Name -> post-hoc unlearner class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recunlearn.errors import ConfigError
+from recunlearn.unlearning.base import Unlearner
+from recunlearn.unlearning.dp import DP
+from recunlearn.unlearning.lego import LEGO
+
+UNLEARNERS: dict[str, type[Unlearner]] = {"lego": LEGO, "dp": DP}
+
+
+def make_unlearner(name: str, **options: Any) -> Unlearner:
+    """Instantiate the unlearner called ``name`` (unknown names and options are refused)."""
+    key = name.lower()
+    if key not in UNLEARNERS:
+        raise ConfigError(
+            f"unknown unlearning method '{name}'; choose one of {', '.join(UNLEARNERS)}"
+        )
+    return UNLEARNERS[key](**options)
