@@ -24,7 +24,7 @@ from recunlearn.evaluation.evaluator import EvalResult, evaluate
 from recunlearn.runs import rundir
 from recunlearn.runs.atomic import atomic_directory
 from recunlearn.runs.pipeline import TrainedRun, load_trained
-from recunlearn.unlearning.base import Unlearner, labels_from_dataset
+from recunlearn.unlearning.base import Unlearner, labels_from_dataset, model_scorer
 from recunlearn.unlearning.registry import make_unlearner
 from recunlearn.unlearning.requirement import Requirement
 
@@ -75,6 +75,8 @@ def _unlearner_log(unlearner: Unlearner) -> dict[str, Any]:
             for name, log in logs.items()
         }
     }
+    if hasattr(unlearner, "logs_"):
+        out["sequential"] = unlearner.logs_
     weights = getattr(unlearner, "weights_", None)
     if weights is not None:
         out["combination_weights"] = [float(w) for w in weights]
@@ -107,7 +109,8 @@ def unlearn_run(
     run = load_trained(source)
     original = run.model.user_embeddings()
     started = time.perf_counter()
-    unlearner.fit(original, labels_from_dataset(run.dataset))
+    scorer = model_scorer(run.model, run.split.test.known)
+    unlearner.fit(original, labels_from_dataset(run.dataset), scorer=scorer)
     protected = unlearner.transform(requirement)
     seconds = time.perf_counter() - started
     before, after = _evaluate(run, None), _evaluate(run, protected)

@@ -8,7 +8,7 @@ labels (fitted state ends in ``_``); ``transform(requirement)`` returns the prot
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -45,6 +45,32 @@ def labels_from_dataset(dataset: Dataset) -> dict[str, AttributeLabels]:
     return {a.name: AttributeLabels(a, dataset.labels(a.name)) for a in dataset.attributes}
 
 
+Scorer = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""(user indices, full user table) -> differentiable scores (len(users) x n_items)."""
+
+
+def model_scorer(model: Any, known: Any | None = None) -> Scorer:
+    """A differentiable scorer of a fitted recommender for a replacement user table.
+
+    Args:
+        model: a fitted :class:`~recunlearn.models.base.Recommender`.
+        known: optional users x items CSR matrix of items to exclude (set to -inf), e.g.
+            ``split.train``.
+    """
+
+    def score(users: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        model.module.eval()
+        scores = model._score_table(users, table)
+        if known is not None:
+            rows = known[users.numpy()].tocoo()
+            mask = torch.zeros(scores.shape, dtype=torch.bool)
+            mask[torch.from_numpy(rows.row).long(), torch.from_numpy(rows.col).long()] = True
+            scores = scores.masked_fill(mask, float("-inf"))
+        return scores
+
+    return score
+
+
 class UnlearnerConfig(BaseModel):
     """Options shared by every unlearner."""
 
@@ -70,9 +96,21 @@ class Unlearner(ABC):
         self.config = config
 
     def fit(
-        self, embeddings: torch.Tensor | np.ndarray, labels: Mapping[str, AttributeLabels]
+        self,
+        embeddings: torch.Tensor | np.ndarray,
+        labels: Mapping[str, AttributeLabels],
+        *,
+        scorer: Scorer | None = None,
     ) -> Unlearner:
-        """Store the original matrix and the labels; subclasses may precompute here."""
+        """Store the original matrix and the labels; subclasses may precompute here.
+
+        Args:
+            embeddings: the original user matrix ``U0`` (n_users x d).
+            labels: per attribute, values aligned with the rows of ``U0``.
+            scorer: optional differentiable ``(users, table) -> scores`` of the recommender
+                (with known items already at -inf), for methods that regularise rankings
+                (D2DFR); see :func:`model_scorer`.
+        """
         matrix = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32)
         if matrix.ndim != 2:
             raise DataError(f"embeddings must be a 2-D matrix, got shape {tuple(matrix.shape)}")
@@ -85,6 +123,7 @@ class Unlearner(ABC):
                 )
         self.embeddings_ = matrix
         self.labels_ = dict(labels)
+        self.scorer_ = scorer
         return self
 
     def transform(self, requirement: Requirement | str | list[str]) -> torch.Tensor:

@@ -180,9 +180,9 @@ class LEGO(Unlearner):
     Config: ClassVar[type[UnlearnerConfig]] = LEGOConfig
     config: LEGOConfig
 
-    def fit(self, embeddings, labels) -> LEGO:  # type: ignore[override]
+    def fit(self, embeddings, labels, *, scorer=None) -> LEGO:  # type: ignore[override]
         """Store ``U0`` and the labels; bricks are computed lazily per attribute."""
-        super().fit(embeddings, labels)
+        super().fit(embeddings, labels, scorer=scorer)
         self.bricks_: dict[str, torch.Tensor] = {}
         self.calibration_logs_: dict[str, CalibrationLog] = {}
         self.weights_: np.ndarray | None = None

@@ -6,10 +6,11 @@ from typing import Any
 
 from recunlearn.errors import ConfigError
 from recunlearn.unlearning.base import Unlearner
+from recunlearn.unlearning.d2dfr import D2DFR
 from recunlearn.unlearning.dp import DP
 from recunlearn.unlearning.lego import LEGO
 
-UNLEARNERS: dict[str, type[Unlearner]] = {"lego": LEGO, "dp": DP}
+UNLEARNERS: dict[str, type[Unlearner]] = {"lego": LEGO, "dp": DP, "d2dfr": D2DFR}
 
 
 def make_unlearner(name: str, **options: Any) -> Unlearner:
