@@ -18,8 +18,11 @@ the attributes not seen before.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -49,6 +52,21 @@ class LEGOConfig(UnlearnerConfig):
     lr_combination: float = Field(1e-2, gt=0, description="Adam step size on the weights")
     hidden: int = Field(100, ge=1, description="hidden width of q(a | u)")
     combination: Literal["flexible", "average"] = "flexible"
+    n_jobs: int = Field(1, ge=1, description="processes calibrating missing attributes in parallel")
+
+    def brick_params(self) -> dict:
+        """The options a calibrated matrix depends on (its store key)."""
+        return self.model_dump(
+            include={
+                "eps_per_user",
+                "calibration_steps",
+                "batch_size",
+                "lr_embeddings",
+                "lr_variational",
+                "hidden",
+                "seed",
+            }
+        )
 
 
 @dataclass
@@ -169,43 +187,146 @@ def combine(
     return torch.einsum("k,knd->nd", weights, stack), weights.numpy()
 
 
+def _brick_seed(seed: int, attribute: str) -> int:
+    return seed * 1_000_003 + sum(map(ord, attribute))
+
+
+def _calibrate_job(
+    original: np.ndarray,
+    labels: AttributeLabels,
+    config: LEGOConfig,
+    store_root: str | None,
+    key: str,
+    source: str,
+) -> tuple[np.ndarray, dict]:
+    """One attribute's calibration in a worker process (writes its brick when given a store)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny steps: one thread is faster, and workers share 2 cores
+    try:
+        seed = _brick_seed(config.seed, labels.attribute.name)
+        torch.manual_seed(seed)
+        matrix, log = calibrate(
+            torch.as_tensor(original), labels, config, torch.Generator().manual_seed(seed)
+        )
+    finally:
+        torch.set_num_threads(previous)
+    if store_root is not None:
+        from recunlearn.unlearning.store import BrickStore
+
+        BrickStore(store_root).put(key, matrix, _brick_meta(labels, source, config, log))
+    return matrix.numpy(), asdict(log)
+
+
+def _brick_meta(
+    labels: AttributeLabels, source: str, config: LEGOConfig, log: CalibrationLog
+) -> dict:
+    return {
+        "attribute": labels.attribute.name,
+        "source": source,
+        "config": config.brick_params(),
+        "log": {k: v for k, v in asdict(log).items() if k != "vclub"},
+    }
+
+
 class LEGO(Unlearner):
     """Multi-attribute unlearning by calibration and combination (see the module docstring).
 
     After ``transform``, ``calibration_logs_`` holds one :class:`CalibrationLog` per calibrated
-    attribute and ``weights_`` the combination weights of the last requirement.
+    attribute (bricks read from a store carry the log saved with them, without the vCLUB
+    trace), ``weights_`` the combination weights of the last requirement and
+    ``timings_`` the seconds spent calibrating / loading / combining.
     """
 
     name: ClassVar[str] = "lego"
     Config: ClassVar[type[UnlearnerConfig]] = LEGOConfig
     config: LEGOConfig
 
-    def fit(self, embeddings, labels, *, scorer=None) -> LEGO:  # type: ignore[override]
-        """Store ``U0`` and the labels; bricks are computed lazily per attribute."""
+    def fit(self, embeddings, labels, *, scorer=None, store=None) -> LEGO:  # type: ignore[override]
+        """Store ``U0`` and the labels; bricks are computed lazily per attribute.
+
+        Args:
+            embeddings: ``U0``.
+            labels: per attribute, values aligned with the rows.
+            scorer: unused (accepted for interface compatibility).
+            store: an optional :class:`~recunlearn.unlearning.store.BrickStore` (or its
+                folder): bricks are read from it and new ones written to it.
+        """
+        from recunlearn.unlearning.store import BrickStore, matrix_fingerprint
+
         super().fit(embeddings, labels, scorer=scorer)
+        self.store_ = BrickStore(store) if isinstance(store, str | Path) else store
+        self.source_ = matrix_fingerprint(self.embeddings_)
         self.bricks_: dict[str, torch.Tensor] = {}
         self.calibration_logs_: dict[str, CalibrationLog] = {}
         self.weights_: np.ndarray | None = None
+        self.timings_: dict[str, float] = {}
         return self
+
+    def _key(self, attribute: str) -> str:
+        from recunlearn.unlearning.store import brick_key
+
+        return brick_key(
+            self.source_, attribute, self.labels_[attribute].values, self.config.brick_params()
+        )
+
+    def prepare(self, attributes: list[str] | tuple[str, ...]) -> None:
+        """Make sure a brick exists for every attribute: memory, then store, then calibrate.
+
+        Missing attributes are calibrated in ``n_jobs`` worker processes when there are
+        several; each worker writes its brick to the store as soon as it is done.
+        """
+        started = time.perf_counter()
+        missing = []
+        for attribute in attributes:
+            if attribute in self.bricks_:
+                continue
+            found = self.store_.get(self._key(attribute), self.source_) if self.store_ else None
+            if found is None:
+                missing.append(attribute)
+                continue
+            matrix, meta = found
+            self.bricks_[attribute] = matrix
+            self.calibration_logs_[attribute] = CalibrationLog(**meta["log"])
+        self.timings_["load_seconds"] = time.perf_counter() - started
+        started = time.perf_counter()
+        root = None if self.store_ is None else str(self.store_.root)
+        jobs = [
+            (
+                self.embeddings_.numpy(),
+                self.labels_[a],
+                self.config,
+                root,
+                self._key(a),
+                self.source_,
+            )
+            for a in missing
+        ]
+        if len(jobs) > 1 and self.config.n_jobs > 1:
+            context = multiprocessing.get_context("spawn")
+            workers = min(self.config.n_jobs, len(jobs))
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                results = list(pool.map(_calibrate_job, *zip(*jobs, strict=True)))
+        else:
+            results = [_calibrate_job(*job) for job in jobs] if jobs else []
+        for attribute, (matrix, log) in zip(missing, results, strict=True):
+            self.bricks_[attribute] = torch.as_tensor(matrix)
+            self.calibration_logs_[attribute] = CalibrationLog(**log)
+        self.timings_["calibrate_seconds"] = time.perf_counter() - started
+        self.timings_["calibrated"] = float(len(missing))
 
     def brick(self, attribute: str) -> torch.Tensor:
         """The calibrated matrix of one attribute (computed once, then cached)."""
-        if attribute not in self.bricks_:
-            seed = self.config.seed * 1_000_003 + sum(map(ord, attribute))
-            generator = torch.Generator().manual_seed(seed)
-            torch.manual_seed(seed)  # initialisation of q(a | u)
-            matrix, log = calibrate(
-                self.embeddings_, self.labels_[attribute], self.config, generator
-            )
-            self.bricks_[attribute] = matrix
-            self.calibration_logs_[attribute] = log
+        self.prepare([attribute])
         return self.bricks_[attribute]
 
     def _transform(self, requirement: Requirement) -> torch.Tensor:
-        bricks = [self.brick(a) for a in requirement.attributes]
+        self.prepare(requirement.attributes)
+        bricks = [self.bricks_[a] for a in requirement.attributes]
+        started = time.perf_counter()
         generator = torch.Generator().manual_seed(self.config.seed)
         torch.manual_seed(self.config.seed)
         combined, self.weights_ = combine(
             bricks, [self.labels_[a] for a in requirement.attributes], self.config, generator
         )
+        self.timings_["combine_seconds"] = time.perf_counter() - started
         return combined
