@@ -9,11 +9,15 @@ import torch
 from recunlearn.errors import ConfigError, DataError
 from recunlearn.unlearning.d2dfr import D2DFR
 from recunlearn.unlearning.dp import DP
+from recunlearn.unlearning.inductive import InductiveMap
 from recunlearn.unlearning.lego import LEGO
+from recunlearn.unlearning.linear_erasure import LinearErasure
 
 FAST = {
     "lego": lambda **kw: LEGO(calibration_steps=30, combination_steps=10, **kw),
     "dp": lambda **kw: DP(**kw),
+    "inductive-map": lambda **kw: InductiveMap(steps=10, **kw),
+    "linear-erasure": lambda **kw: LinearErasure(**kw),
     "d2dfr": lambda **kw: D2DFR(steps=10, reg=0.0, batch_users=128, **kw),
 }
 

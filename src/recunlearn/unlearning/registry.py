@@ -8,9 +8,17 @@ from recunlearn.errors import ConfigError
 from recunlearn.unlearning.base import Unlearner
 from recunlearn.unlearning.d2dfr import D2DFR
 from recunlearn.unlearning.dp import DP
+from recunlearn.unlearning.inductive import InductiveMap
 from recunlearn.unlearning.lego import LEGO
+from recunlearn.unlearning.linear_erasure import LinearErasure
 
-UNLEARNERS: dict[str, type[Unlearner]] = {"lego": LEGO, "dp": DP, "d2dfr": D2DFR}
+UNLEARNERS: dict[str, type[Unlearner]] = {
+    "lego": LEGO,
+    "inductive-map": InductiveMap,
+    "linear-erasure": LinearErasure,
+    "dp": DP,
+    "d2dfr": D2DFR,
+}
 
 
 def make_unlearner(name: str, **options: Any) -> Unlearner:
