@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
@@ -77,3 +78,13 @@ def test_continuous_attribute_is_calibrated(planted_data):
     before = np.corrcoef(matrix[:, 1], y)[0, 1]
     after = np.corrcoef(np.asarray(protected)[:, 1], y)[0, 1]
     assert abs(after) < abs(before)
+
+
+def test_relative_ball_and_rms_step(planted_data):
+    matrix, labels = planted_data
+    lego = LEGO(eps_relative=0.05, lr_scale="rms", calibration_steps=100).fit(matrix, labels)
+    protected = lego.transform("gender")
+    norm = float(np.linalg.norm(matrix))
+    distance = float(torch.linalg.vector_norm(protected - torch.as_tensor(matrix)))
+    assert distance <= 0.05 * norm * (1 + 1e-4)
+    assert lego.calibration_logs_["gender"].eps == pytest.approx(0.05 * norm, rel=1e-5)

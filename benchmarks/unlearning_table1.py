@@ -1,0 +1,413 @@
+"""LEGO Table 1 on our base models (issue 4): Original, DP, D2DFR, LEGO and inductive methods.
+
+For each dataset x base model x seed, the base model is trained once (leave-one-out, file-order
+ties, validation early stopping; run directories are kept under ``--runs-dir`` and reused),
+then for each requirement ({gender}, {gender, age}, {gender, age, occupation}) and method the
+protected user matrix is scored on the test split (HR@10, NDCG@10 with the swapped matrix) and
+audited:
+
+* ``paper``: the papers' MLP attacker, 5-fold CV over all labelled users (transductive: the
+  very users whose labels the unlearner used), BAcc and micro-F1 averaged over the
+  requirement's attributes -- the number LEGO reports;
+* ``worst``: the same protocol with every audit attacker; per attribute the attacker with the
+  largest |BAcc - chance|, averaged -- the number users should trust;
+* ``heldout`` (``--heldout``): 20 % of the users' labels are hidden from the unlearner, which is
+  fitted on the rest; the attackers train on the other labelled users' protected rows and are
+  tested on the hidden users (worst case over attackers).
+
+One JSON record per cell is appended to ``--out`` (resumable). ``--report`` prints markdown
+tables beside the paper's numbers; ``--efficiency`` times the dynamic-requirement sequence.
+
+Usage::
+
+    python benchmarks/unlearning_table1.py --dataset ml-100k --data-dir DIR --seeds 0 1 2
+    python benchmarks/unlearning_table1.py --report
+    python benchmarks/unlearning_table1.py --efficiency --data-dir DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from recunlearn.audit import DEFAULT_ATTACKERS, audit
+from recunlearn.evaluation.evaluator import evaluate
+from recunlearn.runs.pipeline import load_data, load_trained, train_run
+from recunlearn.runs.rundir import dataset_fingerprint
+from recunlearn.runs.spec import DataSpec, RunSpec
+from recunlearn.unlearning.base import labels_from_dataset, model_scorer
+from recunlearn.unlearning.registry import make_unlearner
+from recunlearn.unlearning.requirement import Requirement
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from base_models import git_commit  # noqa: E402
+
+REQUIREMENTS = ("gender", "age,gender", "age,gender,occupation")
+METHODS: dict[str, tuple[str, dict]] = {
+    "original": ("", {}),
+    "dp": ("dp", {"scale": 1.0}),
+    "d2dfr": ("d2dfr", {}),
+    "lego": ("lego", {}),
+    "lego-scaled": ("lego", {"eps_relative": 0.3, "lr_scale": "rms"}),
+    "lego-ec-ac": ("lego", {"combination": "average"}),
+    "linear-erasure": ("linear-erasure", {}),
+    "inductive-map": ("inductive-map", {}),
+}
+PAPER_ATTACKER = ("paper_mlp",)
+HELDOUT_FRACTION = 0.2
+
+
+def base_run(dataset, data_spec: DataSpec, model: str, seed: int, runs_dir: Path):
+    """Train (or reuse) the base model of one (model, seed)."""
+    path = runs_dir / f"{dataset.name}-{model}-seed{seed}"
+    if path.exists():
+        try:
+            return load_trained(path, dataset=dataset)
+        except Exception:  # noqa: BLE001 - stale run: retrain
+            shutil.rmtree(path)
+    spec = RunSpec(data=data_spec, model=model, model_options={"seed": seed})
+    train_run(spec, path, progress=False, dataset=dataset)
+    return load_trained(path, dataset=dataset)
+
+
+def requirement_average(report, attributes: list[str]) -> dict:
+    """Paper-attacker and worst-case averages over the requirement's attributes."""
+    table = report.average(attributes).set_index("attacker")
+    out = {}
+    for label in table.index:
+        row = table.loc[label]
+        out[label] = {
+            k: float(row[k])
+            for k in (
+                "bacc_mean",
+                "bacc_std",
+                "micro_f1_mean",
+                "micro_f1_std",
+                "bacc_gap_mean",
+                "chance_bacc_mean",
+            )
+        }
+    worst = report.worst_case()
+    out["worst_attackers"] = dict(zip(worst["attribute"], worst["attacker"], strict=True))
+    return out
+
+
+def hide_labels(labels: dict, hidden: np.ndarray) -> dict:
+    """Labels with the hidden users' values set to unknown."""
+    out = {}
+    for name, entry in labels.items():
+        values = entry.values.copy()
+        values[hidden] = -1 if entry.attribute.kind == "categorical" else np.nan
+        out[name] = dataclasses.replace(entry, values=values)
+    return out
+
+
+def run_cell(run, method: str, requirement: Requirement, seed: int, args) -> dict:
+    """One (model, seed, requirement, method) cell."""
+    dataset = run.dataset
+    labels = labels_from_dataset(dataset)
+    original = run.model.user_embeddings()
+    scorer = model_scorer(run.model, run.split.test.known)
+    name, options = METHODS[method]
+    started = time.perf_counter()
+    extra = {}
+    if name:
+        unlearner = make_unlearner(name, seed=seed, **options)
+        unlearner.fit(original, labels, scorer=scorer)
+        protected = unlearner.transform(requirement)
+        logs = getattr(unlearner, "calibration_logs_", {})
+        extra["calibration"] = {
+            a: {"projection_rate": log.projection_rate, "distance_over_eps": log.distance_ratio}
+            for a, log in logs.items()
+        }
+        if getattr(unlearner, "weights_", None) is not None:
+            extra["weights"] = [float(w) for w in unlearner.weights_]
+    else:
+        protected = original
+    seconds = time.perf_counter() - started
+    rec = evaluate(
+        run.model, run.split.test, user_embeddings=protected, ks=(10,), metrics=("HR", "NDCG")
+    ).summary
+    attrs = list(requirement.attributes)
+    common = dict(
+        select=attrs, n_folds=5, seeds=(seed,), progress=False, n_jobs=args.jobs, attribute_ids=None
+    )
+    paper = audit(protected, dataset, attackers=PAPER_ATTACKER, **common)
+    worst = audit(protected, dataset, attackers=args.attackers, **common)
+    record = {
+        "method": method,
+        "requirement": attrs,
+        "unlearn_seconds": seconds,
+        "test": rec,
+        "paper": requirement_average(paper, attrs)["paper_mlp"],
+        "worst": requirement_average(worst, attrs),
+        **extra,
+    }
+    if args.heldout and method != "original" and name:
+        hidden = np.zeros(dataset.n_users, dtype=bool)
+        rng = np.random.default_rng(1000 + seed)
+        hidden[rng.permutation(dataset.n_users)[: int(HELDOUT_FRACTION * dataset.n_users)]] = True
+        unlearner = make_unlearner(name, seed=seed, **options)
+        unlearner.fit(original, hide_labels(labels, hidden), scorer=scorer)
+        protected_h = unlearner.transform(requirement)
+        held = audit(
+            protected_h,
+            dataset,
+            attackers=args.attackers,
+            select=attrs,
+            test_users=hidden,
+            seeds=(seed,),
+            progress=False,
+            n_jobs=args.jobs,
+        )
+        record["heldout"] = requirement_average(held, attrs)
+    elif args.heldout and method == "original":
+        hidden = np.zeros(dataset.n_users, dtype=bool)
+        rng = np.random.default_rng(1000 + seed)
+        hidden[rng.permutation(dataset.n_users)[: int(HELDOUT_FRACTION * dataset.n_users)]] = True
+        held = audit(
+            original,
+            dataset,
+            attackers=args.attackers,
+            select=attrs,
+            test_users=hidden,
+            seeds=(seed,),
+            progress=False,
+            n_jobs=args.jobs,
+        )
+        record["heldout"] = requirement_average(held, attrs)
+    return record
+
+
+def done(path: Path) -> set:
+    """Keys of recorded cells."""
+    if not path.exists():
+        return set()
+    return {
+        (r["dataset"], r["model"], r["seed"], "+".join(r["requirement"]), r["method"])
+        for r in map(json.loads, path.read_text().splitlines())
+    }
+
+
+def run(args) -> None:
+    """Compute every missing cell."""
+    torch.set_num_threads(args.threads)
+    data_spec = DataSpec(name=args.dataset, data_dir=args.data_dir)
+    dataset = load_data(data_spec)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    finished = done(out)
+    runs_dir = Path(args.runs_dir)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    for model in args.models:
+        for seed in args.seeds:
+            trained = None
+            for req_text in args.requirements:
+                requirement = Requirement.parse(req_text)
+                for method in args.methods:
+                    key = (dataset.label, model, seed, "+".join(requirement.attributes), method)
+                    if key in finished:
+                        continue
+                    trained = trained or base_run(dataset, data_spec, model, seed, runs_dir)
+                    started = time.perf_counter()
+                    record = run_cell(trained, method, requirement, seed, args)
+                    record.update(
+                        dataset=dataset.label,
+                        dataset_fingerprint=dataset_fingerprint(dataset),
+                        model=model,
+                        seed=seed,
+                        wall_seconds=time.perf_counter() - started,
+                        date=datetime.now(UTC).isoformat(timespec="seconds"),
+                        commit=git_commit(),
+                        machine=f"{platform.node()} {platform.machine()}",
+                        protocol="loo_full; attack 5-fold CV transductive (paper) + worst case",
+                        attackers=list(args.attackers),
+                    )
+                    with out.open("a") as handle:
+                        handle.write(json.dumps(record) + "\n")
+                    p, w = record["paper"], record["worst"]["worst case"]
+                    print(
+                        f"{model} s{seed} {record['requirement']} {method}: "
+                        f"HR {100 * record['test']['HR@10']:.2f} NDCG {100 * record['test']['NDCG@10']:.2f} "
+                        f"paper BAcc {100 * p['bacc_mean']:.2f} F1 {100 * p['micro_f1_mean']:.2f} "
+                        f"worst BAcc {100 * w['bacc_mean']:.2f} ({record['wall_seconds']:.0f} s)",
+                        flush=True,
+                    )
+
+
+def efficiency(args) -> None:
+    """Dynamic requirements G -> G+A -> G+A+O -> A+O -> O: store vs recompute, D2DFR; and one
+    calibration on a 6,040 x 64 matrix."""
+    torch.set_num_threads(args.threads)
+    data_spec = DataSpec(name=args.dataset, data_dir=args.data_dir)
+    dataset = load_data(data_spec)
+    run = base_run(dataset, data_spec, args.models[0], 0, Path(args.runs_dir))
+    labels = labels_from_dataset(dataset)
+    original = run.model.user_embeddings()
+    scorer = model_scorer(run.model, run.split.test.known)
+    sequence = ["gender", "age,gender", "age,gender,occupation", "age,occupation", "occupation"]
+    rows = []
+    with tempfile.TemporaryDirectory() as store:
+        lego = make_unlearner("lego", n_jobs=2).fit(original, labels, store=store)
+        for req in sequence:
+            t0 = time.perf_counter()
+            lego.transform(req)
+            rows.append(
+                {
+                    "method": "lego+store",
+                    "requirement": req,
+                    "seconds": time.perf_counter() - t0,
+                    **lego.timings_,
+                }
+            )
+    for req in sequence:
+        t0 = time.perf_counter()
+        make_unlearner("lego", n_jobs=1).fit(original, labels).transform(req)
+        rows.append(
+            {"method": "lego recompute", "requirement": req, "seconds": time.perf_counter() - t0}
+        )
+    for req in sequence:
+        t0 = time.perf_counter()
+        make_unlearner("d2dfr").fit(original, labels, scorer=scorer).transform(req)
+        rows.append(
+            {"method": "d2dfr sequential", "requirement": req, "seconds": time.perf_counter() - t0}
+        )
+    # one calibration at ML-1M scale (synthetic labels with signal)
+    rng = np.random.default_rng(0)
+    big = rng.normal(size=(6040, 64)).astype(np.float32)
+    gender = rng.integers(0, 2, 6040)
+    big[:, 0] += gender
+    from recunlearn.data.types import Attribute
+    from recunlearn.unlearning.base import AttributeLabels
+
+    big_labels = {"gender": AttributeLabels(Attribute("gender", "categorical", ("F", "M")), gender)}
+    t0 = time.perf_counter()
+    make_unlearner("lego").fit(big, big_labels).transform("gender")
+    rows.append(
+        {
+            "method": "lego one calibration 6040x64",
+            "requirement": "gender",
+            "seconds": time.perf_counter() - t0,
+        }
+    )
+    record = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "dataset": dataset.label,
+        "model": args.models[0],
+        "threads": args.threads,
+        "rows": rows,
+    }
+    path = Path(args.out).with_name("unlearning_efficiency.json")
+    path.write_text(json.dumps(record, indent=1))
+    for r in rows:
+        print(f"{r['method']:32s} {r['requirement']:28s} {r['seconds']:8.2f} s")
+
+
+PAPER = {  # LEGO Table 1, ML-100K (HR@10, NDCG@10, BAcc, F1), percent
+    ("ncf", "gender", "original"): (15.67, 8.37, 65.61, 66.62),
+    ("lightgcn", "gender", "original"): (16.07, 8.60, 62.96, 63.43),
+    ("multvae", "gender", "original"): (16.40, 8.63, 65.64, 65.72),
+    ("ncf", "gender", "d2dfr"): (16.07, 8.23, 47.42, 52.13),
+    ("lightgcn", "gender", "d2dfr"): (16.23, 8.53, 55.71, 54.22),
+    ("multvae", "gender", "d2dfr"): (16.27, 8.30, 59.63, 58.97),
+    ("ncf", "gender", "lego"): (15.20, 7.87, 48.18, 47.27),
+    ("lightgcn", "gender", "lego"): (16.00, 8.33, 49.09, 48.84),
+    ("multvae", "gender", "lego"): (15.83, 7.87, 49.30, 49.98),
+    ("ncf", "age+gender+occupation", "original"): (15.67, 8.37, 42.67, 42.97),
+    ("lightgcn", "age+gender+occupation", "original"): (16.07, 8.60, 41.78, 42.16),
+    ("multvae", "age+gender+occupation", "original"): (16.40, 8.63, 42.83, 42.93),
+    ("ncf", "age+gender+occupation", "lego"): (16.00, 8.03, 32.30, 33.22),
+    ("lightgcn", "age+gender+occupation", "lego"): (16.60, 8.60, 28.19, 27.59),
+    ("multvae", "age+gender+occupation", "lego"): (16.33, 8.40, 30.85, 30.88),
+}
+
+
+def _ms(values, scale=100.0) -> str:
+    a = np.asarray(values, dtype=float) * scale
+    return f"{a.mean():.2f} ± {a.std(ddof=1) if len(a) > 1 else 0.0:.2f}"
+
+
+def report(path: Path) -> str:
+    """Markdown: one row per dataset x model x requirement x method."""
+    records = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    groups: dict[tuple, list] = {}
+    for r in records:
+        groups.setdefault(
+            (r["dataset"], r["model"], "+".join(r["requirement"]), r["method"]), []
+        ).append(r)
+    originals = {(d, m, req): g for (d, m, req, meth), g in groups.items() if meth == "original"}
+    lines = [
+        "| dataset | model | forget | method | seeds | HR@10 | NDCG@10 | NDCG vs original | paper-MLP BAcc | paper-MLP F1 | worst-case BAcc (attackers) | held-out worst BAcc | chance | LEGO paper (HR / NDCG / BAcc / F1) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (dataset, model, req, method), rs in sorted(
+        groups.items(),
+        key=lambda kv: (kv[0][0], kv[0][1], len(kv[0][2]), list(METHODS).index(kv[0][3])),
+    ):
+        base = originals.get((dataset, model, req))
+        ratio = "-"
+        if base:
+            ratio = f"{100 * np.mean([r['test']['NDCG@10'] for r in rs]) / np.mean([r['test']['NDCG@10'] for r in base]):.1f} %"
+        worst = [r["worst"]["worst case"]["bacc_mean"] for r in rs]
+        attackers = sorted({a for r in rs for a in r["worst"]["worst_attackers"].values()})
+        held = [r["heldout"]["worst case"]["bacc_mean"] for r in rs if "heldout" in r]
+        paper = PAPER.get((model, req, method)) if dataset == "ML-100K" else None
+        lines.append(
+            f"| {dataset} | {model} | {req} | {method} | {len(rs)} | "
+            f"{_ms([r['test']['HR@10'] for r in rs])} | {_ms([r['test']['NDCG@10'] for r in rs])} | {ratio} | "
+            f"{_ms([r['paper']['bacc_mean'] for r in rs])} | {_ms([r['paper']['micro_f1_mean'] for r in rs])} | "
+            f"{_ms(worst)} ({', '.join(attackers)}) | {_ms(held) if held else '-'} | "
+            f"{100 * rs[0]['paper']['chance_bacc_mean']:.2f} | "
+            + (" / ".join(f"{v:.2f}" for v in paper) if paper else "-")
+            + " |"
+        )
+    commits = sorted({r["commit"] for r in records})
+    lines += [
+        "",
+        f"Commits: {', '.join(commits)}; dates: {', '.join(sorted({r['date'][:10] for r in records}))}.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dataset", default="ml-100k")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--models", nargs="+", default=["ncf", "lightgcn", "multvae"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--requirements", nargs="+", default=list(REQUIREMENTS))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS))
+    parser.add_argument("--attackers", nargs="+", default=list(DEFAULT_ATTACKERS))
+    parser.add_argument("--heldout", action="store_true")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--runs-dir", default="runs/bench")
+    parser.add_argument("--out", default="benchmarks/results/unlearning_table1.jsonl")
+    parser.add_argument("--report", action="store_true")
+    parser.add_argument("--efficiency", action="store_true")
+    args = parser.parse_args()
+    if args.report:
+        print(report(Path(args.out)))
+    elif args.efficiency:
+        efficiency(args)
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()
