@@ -70,7 +70,7 @@ HELDOUT_FRACTION = 0.2
 
 def base_run(dataset, data_spec: DataSpec, model: str, seed: int, runs_dir: Path):
     """Train (or reuse) the base model of one (model, seed)."""
-    path = runs_dir / f"{dataset.name}-{model}-seed{seed}"
+    path = runs_dir / f"{dataset.name}-{model}-s{seed}"
     if path.exists():
         try:
             return load_trained(path, dataset=dataset)
@@ -396,7 +396,7 @@ def main() -> None:
     parser.add_argument("--heldout", action="store_true")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--runs-dir", default="runs/bench")
+    parser.add_argument("--runs-dir", default="runs/base")
     parser.add_argument("--out", default="benchmarks/results/unlearning_table1.jsonl")
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--efficiency", action="store_true")

@@ -90,3 +90,39 @@ def test_demo_runs(tmp_path):
     assert result.exit_code == 0, result.output
     for model in ("mf", "ncf", "lightgcn", "multvae"):
         assert (tmp_path / model / "metrics.json").exists()
+
+
+def test_unlearn_prints_before_and_after(tmp_path):
+    source = tmp_path / "run"
+    result = invoke("train", "--model", "mf", "--epochs", "2", "--quiet", "--out", str(source))
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "lego"
+    result = invoke(
+        "unlearn",
+        str(source),
+        "--forget",
+        "gender,age",
+        "--out",
+        str(out),
+        "--set",
+        "calibration_steps=20",
+        "--set",
+        "combination_steps=5",
+        "--store",
+        str(tmp_path / "store"),
+        "--attackers",
+        "logreg",
+    )
+    assert result.exit_code == 0, result.output
+    assert "gender BAcc" in result.output and "NDCG@10" in result.output
+    assert (out / "user_embeddings.parquet").exists()
+    assert any((tmp_path / "store" / "bricks").glob("*.safetensors"))
+
+
+def test_unlearn_unknown_attribute_leaves_nothing(tmp_path):
+    source = tmp_path / "run"
+    invoke("train", "--model", "mf", "--epochs", "1", "--quiet", "--out", str(source))
+    result = invoke("unlearn", str(source), "--forget", "religion", "--out", str(tmp_path / "u"))
+    assert result.exit_code == 2
+    assert "religion" in result.output
+    assert not (tmp_path / "u").exists()

@@ -90,6 +90,7 @@ def unlearn_run(
     out: str | Path | None = None,
     *,
     options: dict[str, Any] | None = None,
+    store: str | Path | None = None,
     overwrite: bool = False,
 ) -> UnlearnedRun:
     """Protect a trained run's user embeddings and write the result as a new run directory.
@@ -100,6 +101,7 @@ def unlearn_run(
         forget: the attributes to forget (``"gender,age"``).
         out: the new run directory (nothing written when None).
         options: the unlearner's options.
+        store: a brick-store folder (LEGO only): calibrated attributes are reused and saved.
         overwrite: replace an existing ``out``.
     """
     if out is not None and Path(out).exists() and not overwrite:
@@ -110,7 +112,12 @@ def unlearn_run(
     original = run.model.user_embeddings()
     started = time.perf_counter()
     scorer = model_scorer(run.model, run.split.test.known)
-    unlearner.fit(original, labels_from_dataset(run.dataset), scorer=scorer)
+    fit_options: dict[str, Any] = {"scorer": scorer}
+    if store is not None:
+        if unlearner.name != "lego":
+            raise ConfigError(f"a brick store is only used by LEGO, not by '{method}'")
+        fit_options["store"] = store
+    unlearner.fit(original, labels_from_dataset(run.dataset), **fit_options)
     protected = unlearner.transform(requirement)
     seconds = time.perf_counter() - started
     before, after = _evaluate(run, None), _evaluate(run, protected)
@@ -123,6 +130,7 @@ def unlearn_run(
         "before": before.summary,
         "after": after.summary,
         "unlearn_seconds": seconds,
+        "timings": getattr(unlearner, "timings_", {}),
         "distance": float(torch.linalg.vector_norm(protected - original)),
         **_unlearner_log(unlearner),
     }
