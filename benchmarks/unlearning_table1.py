@@ -61,6 +61,7 @@ METHODS: dict[str, tuple[str, dict]] = {
     "lego": ("lego", {}),
     "lego-scaled": ("lego", {"eps_relative": 0.3, "lr_scale": "rms"}),
     "lego-ec-ac": ("lego", {"combination": "average"}),
+    "d2dfr-fc": ("lego", {"calibrator": "d2dfr"}),
     "linear-erasure": ("linear-erasure", {}),
     "inductive-map": ("inductive-map", {}),
 }

@@ -88,3 +88,14 @@ def test_relative_ball_and_rms_step(planted_data):
     distance = float(torch.linalg.vector_norm(protected - torch.as_tensor(matrix)))
     assert distance <= 0.05 * norm * (1 + 1e-4)
     assert lego.calibration_logs_["gender"].eps == pytest.approx(0.05 * norm, rel=1e-5)
+
+
+def test_d2dfr_bricks_are_combined(planted_data):
+    matrix, labels = planted_data
+    lego = LEGO(calibrator="d2dfr", combination_steps=5).fit(matrix, labels)
+    items = torch.randn(20, matrix.shape[1], generator=torch.Generator().manual_seed(0))
+    lego.scorer_ = lambda users, table: table[users] @ items.T
+    combined = lego.transform("gender,age")
+    assert combined.shape == matrix.shape
+    assert set(lego.bricks_) == {"age", "gender"}
+    assert lego.calibration_logs_["gender"].steps == 500

@@ -73,12 +73,18 @@ class LEGOConfig(UnlearnerConfig):
     lr_combination: float = Field(1e-2, gt=0, description="Adam step size on the weights")
     hidden: int = Field(100, ge=1, description="hidden width of q(a | u)")
     combination: Literal["flexible", "average"] = "flexible"
+    calibrator: Literal["vclub", "d2dfr"] = Field(
+        "vclub",
+        description="Step 1: LEGO's vCLUB calibration, or D2DFR per attribute (the D2DFR-FC "
+        "ablation of LEGO Table 2; D2DFR's own defaults, needs a scorer, runs in-process)",
+    )
     n_jobs: int = Field(1, ge=1, description="processes calibrating missing attributes in parallel")
 
     def brick_params(self) -> dict:
         """The options a calibrated matrix depends on (its store key)."""
         return self.model_dump(
             include={
+                "calibrator",
                 "eps_per_user",
                 "eps_relative",
                 "lr_scale",
@@ -332,7 +338,9 @@ class LEGO(Unlearner):
             )
             for a in missing
         ]
-        if len(jobs) > 1 and self.config.n_jobs > 1:
+        if self.config.calibrator == "d2dfr":
+            results = [self._d2dfr_brick(a, root) for a in missing]
+        elif len(jobs) > 1 and self.config.n_jobs > 1:
             context = multiprocessing.get_context("spawn")
             workers = min(self.config.n_jobs, len(jobs))
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
@@ -344,6 +352,26 @@ class LEGO(Unlearner):
             self.calibration_logs_[attribute] = CalibrationLog(**log)
         self.timings_["calibrate_seconds"] = time.perf_counter() - started
         self.timings_["calibrated"] = float(len(missing))
+
+    def _d2dfr_brick(self, attribute: str, root: str | None) -> tuple[np.ndarray, dict]:
+        """One attribute unlearned by D2DFR, as a brick (the D2DFR-FC ablation)."""
+        from recunlearn.unlearning.d2dfr import D2DFR
+
+        started = time.perf_counter()
+        seed = _brick_seed(self.config.seed, attribute)
+        d2dfr = D2DFR(seed=seed).fit(self.embeddings_, self.labels_, scorer=self.scorer_)
+        matrix, _ = d2dfr.unlearn_one(
+            self.embeddings_, self.labels_[attribute], torch.Generator().manual_seed(seed)
+        )
+        log = CalibrationLog(attribute, d2dfr.config.steps, None)
+        log.distance = float(torch.linalg.vector_norm(matrix - self.embeddings_))
+        log.seconds = time.perf_counter() - started
+        if root is not None:
+            from recunlearn.unlearning.store import BrickStore
+
+            meta = _brick_meta(self.labels_[attribute], self.source_, self.config, log)
+            BrickStore(root).put(self._key(attribute), matrix, meta)
+        return matrix.numpy(), asdict(log)
 
     def brick(self, attribute: str) -> torch.Tensor:
         """The calibrated matrix of one attribute (computed once, then cached)."""
