@@ -39,6 +39,12 @@ class D2DFRConfig(UnlearnerConfig):
     batch_users: int | None = Field(
         2048, ge=4, description="users sampled per step (stratified); None = all (full batch)"
     )
+    reg_users: int | None = Field(
+        256,
+        ge=1,
+        description="users of the step's batch whose rankings enter the regulariser (scoring "
+        "every item for every user each step dominates the cost on NCF); None = all",
+    )
 
 
 class D2DFR(Unlearner):
@@ -98,6 +104,8 @@ class D2DFR(Unlearner):
             )
             if top is not None:
                 users = torch.cat(picked)
+                if cfg.reg_users is not None and len(users) > cfg.reg_users:
+                    users = users[torch.randperm(len(users), generator=generator)[: cfg.reg_users]]
                 scores = self.scorer_(users, matrix)
                 ranked = scores.gather(1, top[users])
                 hinge = torch.relu(ranked[:, 1:] - ranked[:, :-1] + cfg.margin).sum()
