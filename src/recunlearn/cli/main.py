@@ -138,7 +138,10 @@ def _build_spec(
     seed: int,
     options: list[str] | None,
     eval_mode: str,
+    adversary: list[str] | None = None,
+    adversary_set: list[str] | None = None,
 ):
+    from recunlearn.adversarial.config import parse_adversary
     from recunlearn.runs.spec import DataSpec, EvalSpec, RunSpec, SplitSpec
 
     split_params: dict[str, Any]
@@ -164,6 +167,7 @@ def _build_spec(
         model=model,
         model_options=model_options,
         evaluation=EvalSpec(mode=eval_mode),
+        adversary=parse_adversary(adversary, adversary_set),
     )
 
 
@@ -224,10 +228,24 @@ def train(
         list[str] | None, typer.Option("--set", help="model option key=value (repeatable)")
     ] = None,
     eval_mode: Annotated[str, typer.Option(help="full or sampled (1+99)")] = "full",
+    adversary: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="train with adversaries: attribute=lambda[:kind], comma separated or repeated "
+            "(e.g. gender=400,age_raw=200)"
+        ),
+    ] = None,
+    adversary_set: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="adversary option key=value or attribute.key=value (e.g. age_raw.scale=60, "
+            "selection=adversary; repeatable)"
+        ),
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
-    """Train a base recommender and write a run directory."""
+    """Train a base recommender (optionally with adversaries) and write a run directory."""
     from recunlearn.runs.pipeline import train_run
 
     try:
@@ -246,6 +264,8 @@ def train(
             seed,
             option,
             eval_mode,
+            adversary,
+            adversary_set,
         )
         run = train_run(spec, out, progress=not quiet, overwrite=overwrite)
     except (RecunlearnError, OSError, ValueError) as exc:

@@ -134,9 +134,17 @@ def train_run(
         dataset = load_data(spec.data)
     split = make_split(dataset, spec.split.protocol, **spec.split.params)
     started = time.perf_counter()
-    model.fit(split, progress=progress)
+    adversary = None
+    if spec.adversary is None:
+        model.fit(split, progress=progress)
+    else:
+        from recunlearn.adversarial.trainer import AdversarialTrainer
+
+        adversary = AdversarialTrainer(spec.adversary).fit(model, split, progress=progress)
     test = evaluate_test(model, split, spec.evaluation, return_topk=spec.evaluation.topk)
     metrics = _metrics(model, split, test, spec)
+    if adversary is not None:
+        metrics["adversary"] = adversary.report()
     metrics["wall_seconds"] = time.perf_counter() - started
     run = TrainedRun(spec, dataset, split, model, metrics, test)
     if out is not None:

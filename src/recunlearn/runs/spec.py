@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from recunlearn.adversarial.config import AdversaryConfig
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -63,15 +65,27 @@ class EvalSpec(_Spec):
 
 
 class RunSpec(_Spec):
-    """Everything needed to reproduce a training run."""
+    """Everything needed to reproduce a training run.
+
+    ``adversary`` (optional) trains the model with adversary heads on protected attributes
+    (:mod:`recunlearn.adversarial`); the heads are not saved, the model loads without them.
+    """
 
     data: DataSpec = Field(default_factory=DataSpec)
     split: SplitSpec = Field(default_factory=SplitSpec)
     model: str = "mf"
     model_options: dict[str, Any] = Field(default_factory=dict)
     evaluation: EvalSpec = Field(default_factory=EvalSpec)
+    adversary: AdversaryConfig | None = None
 
     def fingerprint(self) -> str:
-        """A short hash of the canonical JSON of this spec (the config hash of a record)."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """A short hash of the canonical JSON of this spec (the config hash of a record).
+
+        Without an adversary the hash is the one of a spec that has no ``adversary`` field, so
+        hashes recorded before the field existed stay valid.
+        """
+        payload = self.model_dump(mode="json")
+        if payload.get("adversary") is None:
+            payload.pop("adversary", None)
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
