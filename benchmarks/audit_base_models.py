@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -42,6 +41,9 @@ from typing import Any
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from base_models import git_commit  # noqa: E402
 
 from recunlearn.audit import DEFAULT_ATTACKERS, LeakageReport, audit
 from recunlearn.audit.io import read_run
@@ -69,20 +71,6 @@ ML1M_OCCUPATION = (
 
 
 # ------------------------------------------------------------------------------- provenance
-def git_commit() -> str:
-    """Short commit hash of the working tree (with +dirty when modified)."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
-        ).stdout.strip()
-        return head + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def provenance() -> dict[str, Any]:
     """Date, commit, machine (with the load average: the box may be shared), command."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else None

@@ -155,30 +155,17 @@ def run_cell(run, method: str, requirement: Requirement, seed: int, args) -> dic
         "worst": requirement_average(worst, attrs),
         **extra,
     }
-    if args.heldout and method != "original" and name:
+    if args.heldout:
         hidden = np.zeros(dataset.n_users, dtype=bool)
         rng = np.random.default_rng(1000 + seed)
         hidden[rng.permutation(dataset.n_users)[: int(HELDOUT_FRACTION * dataset.n_users)]] = True
-        unlearner = make_unlearner(name, seed=seed, **options)
-        unlearner.fit(original, hide_labels(labels, hidden), scorer=scorer)
-        protected_h = unlearner.transform(requirement)
+        matrix = original
+        if name:
+            unlearner = make_unlearner(name, seed=seed, **options)
+            unlearner.fit(original, hide_labels(labels, hidden), scorer=scorer)
+            matrix = unlearner.transform(requirement)
         held = audit(
-            protected_h,
-            dataset,
-            attackers=args.attackers,
-            select=attrs,
-            test_users=hidden,
-            seeds=(seed,),
-            progress=False,
-            n_jobs=args.jobs,
-        )
-        record["heldout"] = requirement_average(held, attrs)
-    elif args.heldout and method == "original":
-        hidden = np.zeros(dataset.n_users, dtype=bool)
-        rng = np.random.default_rng(1000 + seed)
-        hidden[rng.permutation(dataset.n_users)[: int(HELDOUT_FRACTION * dataset.n_users)]] = True
-        held = audit(
-            original,
+            matrix,
             dataset,
             attackers=args.attackers,
             select=attrs,

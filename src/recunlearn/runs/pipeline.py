@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from safetensors.torch import load_file, save_file
 
 from recunlearn.data.filters import binarize, k_core
@@ -65,12 +66,19 @@ def load_data(spec: DataSpec) -> Dataset:
 
 
 def evaluate_test(
-    model: Recommender, split: Split, spec: EvalSpec, *, return_topk: int = 0
+    model: Recommender,
+    split: Split,
+    spec: EvalSpec,
+    *,
+    return_topk: int = 0,
+    user_embeddings: torch.Tensor | None = None,
 ) -> EvalResult:
-    """Evaluate ``model`` on the test part of ``split`` as ``spec`` says."""
+    """Evaluate ``model`` on the test part of ``split`` as ``spec`` says (optionally with a
+    replacement user-embedding matrix)."""
     return evaluate(
         model,
         split.test,
+        user_embeddings=user_embeddings,
         ks=spec.ks,
         metrics=spec.metrics,
         mode=spec.mode,
@@ -152,21 +160,27 @@ def train_run(
     return run
 
 
-def _recommendations(run: TrainedRun) -> pd.DataFrame:
-    assert run.test is not None
-    items = run.test.details.get("topk_items")
+def recommendations_frame(dataset: Dataset, users: np.ndarray, result: EvalResult) -> pd.DataFrame:
+    """Top-K lists of an evaluation as ``user_id, rank, item_id, score`` (raw ids)."""
+    items = result.details.get("topk_items")
     if items is None or len(items) == 0:
         return pd.DataFrame(columns=["user_id", "rank", "item_id", "score"])
-    users = run.split.test.users
     k = items.shape[1]
     return pd.DataFrame(
         {
-            "user_id": np.repeat(run.dataset.user_ids[users], k),
+            "user_id": np.repeat(dataset.user_ids[users], k),
             "rank": np.tile(np.arange(1, k + 1), len(users)),
-            "item_id": run.dataset.item_ids[items.ravel()],
-            "score": run.test.details["topk_scores"].ravel().astype(np.float32),
+            "item_id": dataset.item_ids[items.ravel()],
+            "score": result.details["topk_scores"].ravel().astype(np.float32),
         }
     )
+
+
+def per_user_frame(dataset: Dataset, result: EvalResult) -> pd.DataFrame:
+    """Per-user metrics keyed by raw ``user_id``."""
+    frame = result.per_user.copy()
+    frame.insert(0, "user_id", dataset.user_ids[frame["user"].to_numpy()])
+    return frame.drop(columns="user")
 
 
 def write_run(run: TrainedRun, out: str | Path, *, overwrite: bool = False) -> Path:
@@ -190,10 +204,10 @@ def write_run(run: TrainedRun, out: str | Path, *, overwrite: bool = False) -> P
             )
         rundir.write_json(tmp / rundir.METRICS, run.metrics)
         if run.test is not None:
-            per_user = run.test.per_user.copy()
-            per_user.insert(0, "user_id", run.dataset.user_ids[per_user["user"].to_numpy()])
-            per_user.drop(columns="user").to_parquet(tmp / rundir.PER_USER, index=False)
-        _recommendations(run).to_parquet(tmp / rundir.RECOMMENDATIONS, index=False)
+            per_user_frame(run.dataset, run.test).to_parquet(tmp / rundir.PER_USER, index=False)
+            recommendations_frame(run.dataset, run.split.test.users, run.test).to_parquet(
+                tmp / rundir.RECOMMENDATIONS, index=False
+            )
     run.path = out
     return out
 

@@ -15,15 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import torch
 
 from recunlearn.errors import ConfigError
-from recunlearn.evaluation.evaluator import EvalResult, evaluate
+from recunlearn.evaluation.evaluator import EvalResult
 from recunlearn.runs import rundir
 from recunlearn.runs.atomic import atomic_directory
-from recunlearn.runs.pipeline import TrainedRun, load_trained
+from recunlearn.runs.pipeline import (
+    TrainedRun,
+    evaluate_test,
+    load_trained,
+    per_user_frame,
+    recommendations_frame,
+)
 from recunlearn.unlearning.base import Unlearner, labels_from_dataset, model_scorer
 from recunlearn.unlearning.registry import make_unlearner
 from recunlearn.unlearning.requirement import Requirement
@@ -45,17 +49,7 @@ class UnlearnedRun:
 
 def _evaluate(run: TrainedRun, matrix: torch.Tensor | None) -> EvalResult:
     spec = run.spec.evaluation
-    return evaluate(
-        run.model,
-        run.split.test,
-        user_embeddings=matrix,
-        ks=spec.ks,
-        metrics=spec.metrics,
-        mode=spec.mode,
-        n_negatives=spec.n_negatives,
-        seed=spec.seed,
-        return_topk=spec.topk if spec.mode == "full" else 0,
-    )
+    return evaluate_test(run.model, run.split, spec, return_topk=spec.topk, user_embeddings=matrix)
 
 
 def _unlearner_log(unlearner: Unlearner) -> dict[str, Any]:
@@ -161,25 +155,9 @@ def write_unlearned(result: UnlearnedRun, out: Path, *, overwrite: bool = False)
             tmp / rundir.USER_EMBEDDINGS, index=False
         )
         rundir.write_json(tmp / rundir.METRICS, result.metrics)
-        per_user = result.after.per_user.copy()
-        per_user.insert(0, "user_id", run.dataset.user_ids[per_user["user"].to_numpy()])
-        per_user.drop(columns="user").to_parquet(tmp / rundir.PER_USER, index=False)
-        _recommendations(run, result.after).to_parquet(tmp / rundir.RECOMMENDATIONS, index=False)
+        per_user_frame(run.dataset, result.after).to_parquet(tmp / rundir.PER_USER, index=False)
+        recommendations_frame(run.dataset, run.split.test.users, result.after).to_parquet(
+            tmp / rundir.RECOMMENDATIONS, index=False
+        )
     result.path = out
     return out
-
-
-def _recommendations(run: TrainedRun, result: EvalResult) -> pd.DataFrame:
-    items = result.details.get("topk_items")
-    if items is None or len(items) == 0:
-        return pd.DataFrame(columns=["user_id", "rank", "item_id", "score"])
-    users = run.split.test.users
-    k = items.shape[1]
-    return pd.DataFrame(
-        {
-            "user_id": np.repeat(run.dataset.user_ids[users], k),
-            "rank": np.tile(np.arange(1, k + 1), len(users)),
-            "item_id": run.dataset.item_ids[items.ravel()],
-            "score": result.details["topk_scores"].ravel().astype(np.float32),
-        }
-    )
