@@ -220,9 +220,30 @@ def build() -> str:
             ],
             "",
         ]
+        parts += combination_trajectory_table(record.get("combination_trajectory"))
     for note in sorted((HERE / "notes").glob("*.md")):
         parts += [note.read_text().rstrip(), ""]
     return "\n".join(parts)
+
+
+def combination_trajectory_table(trajectory: dict | None) -> list[str]:
+    """Flexible Combination weights at a few step counts, one row per combination seed."""
+    if not trajectory:
+        return []
+    attrs = trajectory["attributes"]
+    shown = (100, 200, 500, 1000)
+    lines = [
+        "Flexible Combination weights (" + " / ".join(attrs) + ") after E2 steps, three "
+        "combination seeds, same bricks (the paper leaves E2 open; 500 is our default):",
+        "",
+        "| seed | " + " | ".join(f"E2 = {n}" for n in shown) + " | seconds for 1000 steps |",
+        "|---|" + "---|" * (len(shown) + 1),
+    ]
+    for seed, entry in trajectory["seeds"].items():
+        at = {int(row[0]): row[1:] for row in entry["weights"]}
+        cells = [" / ".join(f"{w:.2f}" for w in at[n]) if n in at else "-" for n in shown]
+        lines.append(f"| {seed} | " + " | ".join(cells) + f" | {entry['seconds']:.2f} |")
+    return [*lines, ""]
 
 
 def main() -> None:

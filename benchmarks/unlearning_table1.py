@@ -71,7 +71,7 @@ HELDOUT_FRACTION = 0.2
 
 def base_run(dataset, data_spec: DataSpec, model: str, seed: int, runs_dir: Path):
     """Train (or reuse) the base model of one (model, seed)."""
-    path = runs_dir / f"{dataset.name}-{model}-s{seed}"
+    path = runs_dir / f"{data_spec.name}-{model}-s{seed}"  # the name given, as audit_base_models
     if path.exists():
         try:
             return load_trained(path, dataset=dataset)
@@ -234,6 +234,37 @@ def run(args) -> None:
                     )
 
 
+TRAJECTORY_ATTRIBUTES = ("gender", "age", "occupation")
+
+
+def combination_trajectory(lego, labels, steps: int = 1000, every: int = 50) -> dict:
+    """Flexible Combination weights of G+A+O every ``every`` steps, for three combination seeds.
+
+    The paper leaves E2 open; this shows whether the weights settle (they are the only thing the
+    combination step learns).
+    """
+    from recunlearn.unlearning.lego import combine
+
+    attrs = list(TRAJECTORY_ATTRIBUTES)
+    bricks = [lego.brick(a) for a in attrs]
+    config = lego.config.model_copy(update={"combination_steps": steps})
+    out: dict = {"attributes": attrs, "every": every, "seeds": {}}
+    for seed in (0, 1, 2):
+        logged: list[list[float]] = []
+
+        def log(step: int, weights: np.ndarray, logged=logged) -> None:
+            if (step + 1) % every == 0:
+                logged.append([step + 1, *map(float, weights)])
+
+        torch.manual_seed(seed)
+        t0 = time.perf_counter()
+        combine(
+            bricks, [labels[a] for a in attrs], config, torch.Generator().manual_seed(seed), log
+        )
+        out["seeds"][str(seed)] = {"weights": logged, "seconds": time.perf_counter() - t0}
+    return out
+
+
 def efficiency(args) -> None:
     """Dynamic requirements G -> G+A -> G+A+O -> A+O -> O: store vs recompute, D2DFR; and one
     calibration on a 6,040 x 64 matrix."""
@@ -259,6 +290,7 @@ def efficiency(args) -> None:
                     **lego.timings_,
                 }
             )
+        trajectory = combination_trajectory(lego, labels)
     for req in sequence:
         t0 = time.perf_counter()
         make_unlearner("lego", n_jobs=1).fit(original, labels).transform(req)
@@ -296,6 +328,7 @@ def efficiency(args) -> None:
         "model": args.models[0],
         "threads": args.threads,
         "rows": rows,
+        "combination_trajectory": trajectory,
     }
     path = Path(args.out).with_name("unlearning_efficiency.json")
     path.write_text(json.dumps(record, indent=1))

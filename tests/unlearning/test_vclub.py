@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
-from recunlearn.unlearning.vclub import VariationalNet
+from recunlearn.unlearning.vclub import StackedVariationalNets, VariationalNet
 
 
 def literal_vclub(net: VariationalNet, u: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
@@ -47,3 +48,36 @@ def test_log_likelihood_rises_when_fitted():
         (-net.log_likelihood(u, a)).backward()
         opt.step()
     assert float(net.log_likelihood(u, a).detach()) > before + 0.3
+
+
+def _copy_into_stack(stacked: StackedVariationalNets, nets: list[VariationalNet]) -> None:
+    """Load each single net's weights into its slot of the stack (padding columns stay)."""
+    with torch.no_grad():
+        for t, net in enumerate(nets):
+            first, second = net.net[0], net.net[2]
+            stacked.w1[t] = first.weight.T
+            stacked.b1[t, 0] = first.bias
+            out = second.weight.shape[0]
+            stacked.w2[t, :, :out] = second.weight.T
+            stacked.b2[t, 0, :out] = second.bias
+
+
+@pytest.mark.parametrize("classes", [[2, 3, 21], [0, 0]])
+def test_stacked_nets_equal_the_sum_of_single_nets(classes):
+    torch.manual_seed(0)
+    nets = [VariationalNet(8, c, hidden=16) for c in classes]
+    stacked = StackedVariationalNets(8, classes, hidden=16)
+    _copy_into_stack(stacked, nets)
+    u = torch.randn(len(classes), 50, 8)
+    if classes[0]:
+        a = torch.stack([torch.randint(0, c, (50,)) for c in classes])
+    else:
+        a = torch.randn(len(classes), 50)
+    for method in ("vclub", "log_likelihood"):
+        expected = sum(getattr(n, method)(u[t], a[t]) for t, n in enumerate(nets))
+        torch.testing.assert_close(getattr(stacked, method)(u, a), expected)
+
+
+def test_stacked_nets_refuse_mixed_kinds():
+    with pytest.raises(ValueError, match="separately"):
+        StackedVariationalNets(4, [2, 0])

@@ -79,6 +79,31 @@ class _NeuMF(torch.nn.Module):
             hidden = F.relu(layer(self.dropout(hidden)))
         return self.out(torch.cat([gmf, hidden], dim=-1)).squeeze(-1)
 
+    def indexed_pair_logits(
+        self,
+        gmf_u: torch.Tensor,
+        mlp_u: torch.Tensor,
+        pair_users: torch.Tensor,
+        pair_items: torch.Tensor,
+    ) -> torch.Tensor:
+        """Logits of pairs (``gmf_u[pair_users]``, ``pair_items``), the first tower layer factored.
+
+        ``W [m_u; m_i] + b = W_u m_u + (W_i m_i + b)``: the user part is computed once per row of
+        ``mlp_u`` and the item part once per distinct item, then gathered per pair, instead of
+        one (2m x h0) product per pair. The same function as :meth:`pair_logits` (up to float
+        rounding); only valid without dropout, whose masks differ per pair.
+        """
+        first = self.tower[0]
+        m = mlp_u.shape[1]
+        items, item_index = torch.unique(pair_items, return_inverse=True)
+        user_part = mlp_u @ first.weight[:, :m].T
+        item_part = torch.addmm(first.bias, self.mlp_item(items), first.weight[:, m:].T)
+        hidden = F.relu(user_part[pair_users] + item_part[item_index])
+        for layer in self.tower[1:]:
+            hidden = F.relu(layer(hidden))
+        gmf = gmf_u[pair_users] * self.gmf_item(pair_items)
+        return self.out(torch.cat([gmf, hidden], dim=-1)).squeeze(-1)
+
     def all_item_logits(self, gmf_u: torch.Tensor, mlp_u: torch.Tensor) -> torch.Tensor:
         """Logits of every item for each user row (eval path, no dropout), chunked over users.
 
@@ -165,7 +190,10 @@ class NCF(Recommender):
         gmf_d, mlp_d = net.gmf_user(distinct), net.mlp_user(distinct)
         pair_index = torch.cat([inverse, inverse.repeat_interleave(k)])
         pair_items = torch.cat([items, negatives.reshape(-1)])
-        logits = net.pair_logits(gmf_d[pair_index], mlp_d[pair_index], pair_items)
+        if self.config.dropout == 0:
+            logits = net.indexed_pair_logits(gmf_d, mlp_d, pair_index, pair_items)
+        else:
+            logits = net.pair_logits(gmf_d[pair_index], mlp_d[pair_index], pair_items)
         labels = torch.zeros_like(logits)
         labels[: len(items)] = 1.0
         loss = F.binary_cross_entropy_with_logits(logits, labels)

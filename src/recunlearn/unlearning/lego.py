@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,9 +40,10 @@ import numpy as np
 import torch
 from pydantic import Field
 
+from recunlearn.models.base import make_adam
 from recunlearn.unlearning.base import AttributeLabels, Unlearner, UnlearnerConfig
 from recunlearn.unlearning.requirement import Requirement
-from recunlearn.unlearning.vclub import VariationalNet
+from recunlearn.unlearning.vclub import StackedVariationalNets, VariationalNet
 
 
 class LEGOConfig(UnlearnerConfig):
@@ -194,8 +196,16 @@ def combine(
     labels: list[AttributeLabels],
     config: LEGOConfig,
     generator: torch.Generator,
+    on_step: Callable[[int, np.ndarray], None] | None = None,
 ) -> tuple[torch.Tensor, np.ndarray]:
-    """Flexible Combination (Algorithm 1, lines 13-21): the weights and the combined matrix."""
+    """Flexible Combination (Algorithm 1, lines 13-21): the weights and the combined matrix.
+
+    ``on_step(step, weights)`` is called after every weight update (to log the trajectory).
+
+    The requirement's variational networks are stacked (one batched MLP per attribute kind) and
+    every attribute draws a batch of the same size (``batch_size``, or its number of labelled
+    users when fewer), so a step costs a few batched matmuls whatever the number of attributes.
+    """
     k = len(bricks)
     stack = torch.stack(bricks)  # (k, N, d)
     theta = torch.zeros(k, requires_grad=True)
@@ -203,23 +213,36 @@ def combine(
         weights = torch.full((k,), 1.0 / k)
         return torch.einsum("k,knd->nd", weights, stack), weights.numpy()
     prepared = [_targets(entry) for entry in labels]
-    nets = [VariationalNet(stack.shape[2], c, config.hidden) for _, _, c in prepared]
-    opt_q = [torch.optim.Adam(n.parameters(), lr=config.lr_variational) for n in nets]
+    groups = []  # (stacked nets, known rows per attribute, targets per attribute)
+    for continuous in (False, True):
+        members = [p for p in prepared if (p[2] == 0) == continuous]
+        if members:
+            nets = StackedVariationalNets(stack.shape[2], [c for _, _, c in members], config.hidden)
+            rows = [torch.as_tensor(r) for r, _, _ in members]
+            groups.append((nets, rows, [t for _, t, _ in members]))
+    size = min(config.batch_size, *(len(r) for r, _, _ in prepared))
+    params = [p for nets, _, _ in groups for p in nets.parameters()]
+    opt_q = make_adam(params, lr=config.lr_variational)
     opt_theta = torch.optim.Adam([theta], lr=config.lr_combination)
-    for _ in range(config.combination_steps):
+    for step in range(config.combination_steps):
         weights = torch.softmax(theta, dim=0)
-        total = torch.zeros(())
-        for net, opt, (rows_np, targets, _) in zip(nets, opt_q, prepared, strict=True):
-            pick = _batch(len(rows_np), config.batch_size, generator)
-            index = torch.as_tensor(rows_np)[pick]
-            u = torch.einsum("k,kbd->bd", weights, stack[:, index])
-            opt.zero_grad(set_to_none=True)
-            (-net.log_likelihood(u.detach(), targets[pick])).backward()
-            opt.step()
-            total = total + net.vclub(u, targets[pick])
-        opt_theta.zero_grad(set_to_none=True)
-        total.backward()
+        batches = []
+        for nets, rows, targets in groups:
+            picks = [_batch(len(r), size, generator) for r in rows]
+            index = torch.stack([r[pick] for r, pick in zip(rows, picks, strict=True)])
+            target = torch.stack([t[pick] for t, pick in zip(targets, picks, strict=True)])
+            u = torch.einsum("k,kad->ad", weights, stack[:, index.reshape(-1)])
+            batches.append((nets, u.reshape(*index.shape, -1), target))
+        opt_q.zero_grad(set_to_none=True)
+        likelihood = sum(nets.log_likelihood(u.detach(), t) for nets, u, t in batches)
+        (-likelihood).backward()
+        opt_q.step()
+        total = sum(nets.vclub(u, t) for nets, u, t in batches)
+        # only theta needs a gradient: skip the networks' weight gradients
+        (theta.grad,) = torch.autograd.grad(total, [theta])
         opt_theta.step()
+        if on_step is not None:
+            on_step(step, torch.softmax(theta.detach(), dim=0).numpy())
     weights = torch.softmax(theta.detach(), dim=0)
     return torch.einsum("k,knd->nd", weights, stack), weights.numpy()
 

@@ -61,3 +61,74 @@ class VariationalNet(torch.nn.Module):
         histogram = torch.bincount(a, minlength=log_q.shape[1]).to(log_q.dtype) / len(a)
         negative = log_q @ histogram
         return (positive - negative).mean()
+
+
+class StackedVariationalNets(torch.nn.Module):
+    """k independent q(a_t | u) networks of one kind, evaluated as one batched MLP.
+
+    Flexible Combination fits one variational network per attribute at every step; run one by
+    one, the small matmuls are dominated by per-call overhead. Here the k networks' weights are
+    stacked, so a step is two batched matmuls whatever k is. Categorical attributes with fewer
+    classes than the widest are padded with logits fixed at a large negative value (probability
+    zero, no gradient). Each network is initialised like ``torch.nn.Linear``.
+
+    Args:
+        in_dim: embedding size.
+        n_classes: one entry per attribute; all > 0 (categorical) or all 0 (continuous).
+        hidden: hidden width (LEGO: 100).
+    """
+
+    def __init__(self, in_dim: int, n_classes: list[int], hidden: int = 100) -> None:
+        super().__init__()
+        if not n_classes:
+            raise ValueError("StackedVariationalNets needs at least one attribute")
+        kinds = {c == 0 for c in n_classes}
+        if len(kinds) != 1:
+            raise ValueError("stack categorical and continuous attributes separately")
+        self.continuous = kinds.pop()
+        k = len(n_classes)
+        out = 2 if self.continuous else max(n_classes)
+
+        def uniform(shape: tuple[int, ...], fan_in: int) -> torch.nn.Parameter:
+            bound = 1.0 / math.sqrt(fan_in)
+            return torch.nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
+
+        self.w1 = uniform((k, in_dim, hidden), in_dim)
+        self.b1 = uniform((k, 1, hidden), in_dim)
+        self.w2 = uniform((k, hidden, out), hidden)
+        self.b2 = uniform((k, 1, out), hidden)
+        padding = torch.zeros(k, 1, out)
+        if not self.continuous:
+            for t, c in enumerate(n_classes):
+                padding[t, 0, c:] = -1e9
+        self.register_buffer("padding", padding)
+
+    def _out(self, u: torch.Tensor) -> torch.Tensor:
+        """(k, B, d) rows -> (k, B, out) outputs."""
+        hidden = torch.relu(torch.baddbmm(self.b1, u, self.w1))
+        return torch.baddbmm(self.b2, hidden, self.w2) + self.padding
+
+    def log_likelihood(self, u: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """Sum over the k networks of the batch mean of log q(a_i | u_i); u (k, B, d), a (k, B)."""
+        out = self._out(u)
+        if self.continuous:
+            mu, logvar = out[..., 0], out[..., 1].clamp(-10.0, 10.0)
+            density = -0.5 * ((a - mu) ** 2 / logvar.exp() + logvar + math.log(2 * math.pi))
+            return density.mean(dim=1).sum()
+        log_q = F.log_softmax(out, dim=2)
+        return log_q.gather(2, a[..., None]).squeeze(2).mean(dim=1).sum()
+
+    def vclub(self, u: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """Sum over the k networks of the batch vCLUB estimate (differentiable in ``u``)."""
+        out = self._out(u)
+        if self.continuous:
+            mu, logvar = out[..., 0], out[..., 1].clamp(-10.0, 10.0)
+            inv = (-logvar).exp()
+            spread = (a.mean(dim=1, keepdim=True) - mu) ** 2 + a.var(dim=1, unbiased=False)[:, None]
+            return (-0.5 * ((a - mu) ** 2 - spread) * inv).mean(dim=1).sum()
+        log_q = F.log_softmax(out, dim=2)
+        positive = log_q.gather(2, a[..., None]).squeeze(2)
+        one_hot = F.one_hot(a, num_classes=log_q.shape[2]).to(log_q.dtype)
+        histogram = one_hot.mean(dim=1)  # (k, C): each batch's label distribution
+        negative = torch.einsum("kbc,kc->kb", log_q, histogram)
+        return (positive - negative).mean(dim=1).sum()
