@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,9 @@ from recunlearn.data.splits import leave_one_out
 from recunlearn.models.registry import make_model
 from recunlearn.runs.pipeline import load_data
 from recunlearn.runs.spec import DataSpec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from base_models import git_commit  # noqa: E402
 
 SETTINGS = {
     "default": {"mf": {}, "ncf": {}, "lightgcn": {}, "multvae": {}},
@@ -54,16 +59,20 @@ def recbole_best(results: Path, model: str) -> tuple[float, int]:
 def report(path: Path) -> str:
     """Markdown table: ours vs RecBole's best seconds per epoch, and the ratio."""
     lines = [
-        "| model | setting | ours s/epoch (threads) | RecBole s/epoch (threads) | speed-up | ours interactions/s |",
-        "|---|---|---|---|---|---|",
+        "| model | setting | ours s/epoch (threads) | RecBole s/epoch (threads) | speed-up | ours interactions/s | commit |",
+        "|---|---|---|---|---|---|---|",
     ]
+    latest: dict[tuple[str, str], dict] = {}  # a re-timed model replaces its older record
     for line in path.read_text().splitlines():
         r = json.loads(line)
+        latest[(r["model"], r["setting"])] = r
+    for r in latest.values():
         theirs, threads = recbole_best(path.parent, r["model"])
         ours = r["seconds_per_epoch_median"]
         lines.append(
             f"| {r['model']} | {r['setting']} {r['options'] or ''} | {ours:.3f} ({r['threads']}) | "
-            f"{theirs:.3f} ({threads}) | {theirs / ours:.2f}x | {r['interactions_per_second']:,.0f} |"
+            f"{theirs:.3f} ({threads}) | {theirs / ours:.2f}x | {r['interactions_per_second']:,.0f} | "
+            f"{r.get('commit', '-')} |"
         )
     return "\n".join(lines)
 
@@ -78,6 +87,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/results/speed_ml100k.jsonl")
     parser.add_argument("--report", action="store_true", help="print the table of --out")
+    parser.add_argument("--models", nargs="+", default=list(RECBOLE_NAMES), help="models to time")
     args = parser.parse_args()
     if args.report:
         print(report(Path(args.out)))
@@ -90,6 +100,8 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     for setting, models in SETTINGS.items():
         for name, options in models.items():
+            if name not in args.models:
+                continue
             model = make_model(name, epochs=args.epochs, seed=0, **options).fit(
                 split, progress=False
             )
@@ -103,6 +115,8 @@ def main() -> None:
                 "seconds_per_epoch_median": float(np.median(seconds)),
                 "seconds_per_epoch_mean": float(seconds.mean()),
                 "interactions_per_second": float(n_train / np.median(seconds)),
+                "commit": git_commit(),
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             with out.open("a") as handle:
                 handle.write(json.dumps(record) + "\n")
