@@ -533,6 +533,11 @@ def demo(
     console.print(f"runs written under {root}")
 
 
+from recunlearn.cli.debias import debias as _debias  # noqa: E402
+
+app.command("debias")(_debias)
+
+
 def main() -> None:
     """Console entry point."""
     app()
