@@ -142,7 +142,10 @@ def run_cells(args: argparse.Namespace) -> None:
 def tune(args: argparse.Namespace) -> None:
     """Grid search of one method on the validation AUC (mean over seeds); T is not read."""
     data = load_debias_data(args.dataset, args.data_dir)
-    grid = GRIDS[args.tune]
+    grid = dict(GRIDS[args.tune])
+    for item in args.grid:  # --grid weight_decay=0,1e-6 replaces one axis of the grid
+        key, _, values = item.partition("=")
+        grid[key] = [float(v) for v in values.split(",")]
     results = []
     for values in itertools.product(*grid.values()):
         options = dict(zip(grid, values, strict=True))
@@ -255,6 +258,7 @@ def main() -> None:
     parser.add_argument("--rows", nargs="+", help="only these row names")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--tune", choices=list(GRIDS), help="grid search one method on V")
+    parser.add_argument("--grid", nargs="*", default=[], help="with --tune: key=v1,v2 (one axis)")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if args.report:
