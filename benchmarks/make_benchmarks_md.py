@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from recunlearn.report.reference import load_reference
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -111,7 +113,7 @@ def provenance(records: list[dict]) -> str:
 
 def build() -> str:
     """The full text of BENCHMARKS.md."""
-    reference = json.loads((HERE / "reference_numbers.json").read_text())
+    reference = load_reference()  # package data: recunlearn/report/reference_numbers.json
     base_path = RESULTS / "base_models.jsonl"
     records = load_jsonl(base_path)
     parts = [

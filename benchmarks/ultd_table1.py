@@ -28,13 +28,13 @@ import numpy as np
 
 from recunlearn.debiasing import load_debias_data, run_debias
 from recunlearn.debiasing.run import config_hash
+from recunlearn.report.reference import load_reference
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from base_models import git_commit  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "ultd_table1.jsonl"
-REFERENCE = HERE / "reference_numbers.json"
 
 #: table rows: row name -> (registered method, options)
 TABLE: dict[str, tuple[str, dict]] = {
@@ -180,7 +180,7 @@ def _fmt(values: list[float]) -> str:
 def report(path: Path) -> str:
     """Markdown tables: mean ± std over seeds beside the paper's numbers."""
     records = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-    paper = json.loads(REFERENCE.read_text())["ultd_table1"]
+    paper = load_reference()["ultd_table1"]
     latest: dict[tuple, dict] = {}
     for r in records:  # the newest record of a (dataset, row, seed) wins
         latest[(r["dataset"], r["row"], r["seed"])] = r

@@ -166,8 +166,12 @@ def run_cell(
     split: Split | None = None,
     data_spec: DataSpec | None = None,
     progress: bool = False,
+    on_model: Callable[[Recommender, Split], None] | None = None,
 ) -> dict[str, Any]:
     """Train, evaluate and attack one cell; ``lambdas=None`` is the base model (no heads).
+
+    ``on_model`` (optional) is called with the trained model and its split, e.g. to keep
+    per-user metrics (the benchmark runner stores them for significance tests).
 
     Returns:
         The record (JSON-able): keys, test metrics (also with known items scored 0 on
@@ -194,6 +198,8 @@ def run_cell(
             model, split, label_users=label_users, progress=progress
         )
     train_seconds = time.perf_counter() - started
+    if on_model is not None:
+        on_model(model, split)
     test = evaluate(model, split.test, ks=setup.ks, metrics=RANKING_METRICS).summary
     record: dict[str, Any] = {
         "kind": "adversarial_grid",

@@ -537,6 +537,12 @@ from recunlearn.cli.debias import debias as _debias  # noqa: E402
 
 app.command("debias")(_debias)
 
+from recunlearn.cli.bench import bench as _bench  # noqa: E402
+from recunlearn.cli.bench import report as _report  # noqa: E402
+
+app.command("bench")(_bench)
+app.command("report")(_report)
+
 
 def main() -> None:
     """Console entry point."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from recunlearn.data.types import Dataset
 from recunlearn.errors import ConfigError
 from recunlearn.evaluation.evaluator import EvalResult
 from recunlearn.runs import rundir
@@ -86,6 +87,7 @@ def unlearn_run(
     options: dict[str, Any] | None = None,
     store: str | Path | None = None,
     overwrite: bool = False,
+    dataset: Dataset | None = None,
 ) -> UnlearnedRun:
     """Protect a trained run's user embeddings and write the result as a new run directory.
 
@@ -97,12 +99,13 @@ def unlearn_run(
         options: the unlearner's options.
         store: a brick-store folder (LEGO only): calibrated attributes are reused and saved.
         overwrite: replace an existing ``out``.
+        dataset: the source run's data, already loaded (checked against its fingerprint).
     """
     if out is not None and Path(out).exists() and not overwrite:
         raise ConfigError(f"{out} already exists (pass --overwrite to replace it)")
     requirement = Requirement.parse(forget)
     unlearner = make_unlearner(method, **(options or {}))
-    run = load_trained(source)
+    run = load_trained(source, dataset=dataset)
     original = run.model.user_embeddings()
     started = time.perf_counter()
     scorer = model_scorer(run.model, run.split.test.known)

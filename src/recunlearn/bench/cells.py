@@ -1,0 +1,298 @@
+"""Expanding a config into cells, each with a stable hash and its dependencies.
+
+A cell's hash is the SHA-256 (16 hex digits) of the canonical JSON of its kind and
+parameters. Parameters hold everything that determines the numbers (data filters, split,
+model options with the seed, method options, attack settings) and nothing that does not (file
+locations, ``jobs``), so the same cell gets the same hash in any grid, on any machine, and a
+finished cell is found again by its record ``records/<hash>.json``.
+
+Dependencies: an ``unlearn`` or ``timing`` cell needs the ``train`` cell of its base model; a
+LEGO cell also waits for the LEGO cells of the same base whose requirement is a strict subset
+of its own, so their calibrated bricks are in the store and reused instead of recomputed in
+parallel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recunlearn.bench.config import BenchConfig, DatasetEntry, parse_requirement
+from recunlearn.bench.data import data_params
+from recunlearn.errors import ConfigError
+from recunlearn.runs.spec import EvalSpec, RunSpec
+
+HASH_FORMAT = "recunlearn-bench-cell 1"
+"""Part of every hash: bump it when the meaning of parameters changes."""
+
+
+def cell_hash(kind: str, params: dict[str, Any]) -> str:
+    """The stable hash of a cell (16 hex digits)."""
+    text = json.dumps(
+        {"format": HASH_FORMAT, "kind": kind, "params": params},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit of work of a benchmark.
+
+    Attributes:
+        kind: a registered kind (:mod:`recunlearn.bench.registry`).
+        params: JSON-able parameters (hashed).
+        label: a human-readable name (progress bar, errors).
+        deps: hashes of cells that must finish first.
+        runtime: values passed to the cell that do not identify it (file locations).
+    """
+
+    kind: str
+    params: dict[str, Any]
+    label: str
+    deps: tuple[str, ...] = ()
+    runtime: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hash(self) -> str:
+        """The cell's config hash."""
+        return cell_hash(self.kind, self.params)
+
+
+def _runtime(entry: DatasetEntry, base_dir: Path | None) -> dict[str, Any]:
+    spec = entry.data_spec(base_dir)
+    return {"data_dir": spec.data_dir, "attributes_path": spec.attributes_path}
+
+
+def train_cell(
+    entry: DatasetEntry,
+    model: str,
+    options: dict[str, Any],
+    seed: int,
+    base_dir: Path | None,
+) -> Cell:
+    """The ``train`` cell of one base model (dataset x model x seed)."""
+    spec = RunSpec(
+        data=entry.data_spec(None),
+        split=entry.split_spec(),
+        model=model.lower(),
+        model_options={**options, "seed": seed},
+        evaluation=EvalSpec(),
+    )
+    payload = spec.model_dump(mode="json")
+    payload["data"] = data_params(spec.data)
+    params = {"dataset": entry.key, "spec": payload}
+    return Cell(
+        "train",
+        params,
+        f"{entry.key} · {model} · seed {seed} · train",
+        (),
+        _runtime(entry, base_dir),
+    )
+
+
+def expand(config: BenchConfig, base_dir: Path | None = None) -> list[Cell]:
+    """Every cell of ``config``, dependencies first (see the module docstring).
+
+    Args:
+        config: the validated config.
+        base_dir: folder of the config file (relative ``data_dir`` are resolved against it).
+    """
+    cells: dict[str, Cell] = {}
+
+    def add(cell: Cell) -> Cell:
+        cells.setdefault(cell.hash, cell)
+        return cell
+
+    audit = {"attackers": config.audit.attacker_names(), "n_folds": config.audit.n_folds}
+    requirements = [parse_requirement(r) for r in config.requirements]
+    for entry in config.datasets:
+        for model in config.models:
+            for seed in config.seeds:
+                base = add(train_cell(entry, model.name, model.options, seed, base_dir))
+                lego_done: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+                for requirement in sorted(requirements, key=len):
+                    for method in config.methods:
+                        deps = [base.hash]
+                        if method.name == "lego":
+                            earlier = lego_done.setdefault(method.label, [])
+                            deps += [h for req, h in earlier if set(req) < set(requirement)]
+                        options = (
+                            {} if method.name == "original" else {"seed": seed, **method.options}
+                        )
+                        params = {
+                            "base": base.hash,
+                            "dataset": entry.key,
+                            "data": base.params["spec"]["data"],
+                            "model": model.name.lower(),
+                            "seed": seed,
+                            "requirement": list(requirement),
+                            "method": method.label,
+                            "unlearner": None if method.name == "original" else method.name,
+                            "options": options,
+                            "audit": audit,
+                        }
+                        label = f"{entry.key} · {model.name} · seed {seed} · {'+'.join(requirement)} · {method.label}"
+                        cell = add(Cell("unlearn", params, label, tuple(deps), base.runtime))
+                        if method.name == "lego":
+                            lego_done[method.label].append((requirement, cell.hash))
+    if config.adversarial is not None:
+        for cell in adversarial_cells(config, base_dir):
+            add(cell)
+    if config.timing is not None:
+        timing = config.timing
+        entry = config.dataset(timing.dataset) if timing.dataset else config.datasets[0]
+        base = add(train_cell(entry, timing.model, timing.model_options, timing.seed, base_dir))
+        params = {
+            "base": base.hash,
+            "dataset": entry.key,
+            "data": base.params["spec"]["data"],
+            "model": timing.model.lower(),
+            "seed": timing.seed,
+            "sequence": [list(parse_requirement(r)) for r in timing.sequence],
+            "lego": {"seed": timing.seed, **timing.lego},
+            "d2dfr": {"seed": timing.seed, **timing.d2dfr},
+        }
+        label = f"{entry.key} · {timing.model} · dynamic requirements (timing)"
+        add(Cell("timing", params, label, (base.hash,), base.runtime))
+    for entry in config.extra:
+        for cell in extra_cells(entry.kind, entry.grid, entry.params):
+            add(cell)
+    return order(cells.values())
+
+
+def adversarial_cells(config: BenchConfig, base_dir: Path | None) -> list[Cell]:
+    """The lambda-grid cells (one per dataset x replicate x lambda combination, plus a base
+    cell per replicate without adversary heads)."""
+    from recunlearn.adversarial.config import AdversaryConfig
+    from recunlearn.adversarial.grid import lambda_grid
+
+    adv = config.adversarial
+    assert adv is not None
+    options: dict[str, Any] = {}
+    if adv.preset == "advx":
+        from recunlearn.models.multvae import MultVAE
+
+        options = MultVAE.advx_config().model_dump(mode="json")
+        options.pop("seed", None)
+    options.update(adv.model_options)
+    try:
+        template = AdversaryConfig.from_lambdas(
+            {name: 0.0 for name in adv.lambdas},
+            attribute_options=adv.attribute_options,
+            **adv.adversary_options,
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"field 'adversarial': {exc}") from exc
+    grid: list[dict[str, float] | None] = [None] if adv.include_base else []
+    grid += lambda_grid(adv.lambdas)
+    out = []
+    for key in adv.datasets or [d.key for d in config.datasets]:
+        entry = config.dataset(key)
+        for replicate in adv.replicates:
+            for lambdas in grid:
+                params = {
+                    "dataset": entry.key,
+                    "data": data_params(entry.data_spec(None)),
+                    "split_params": entry.split.params
+                    if entry.split.protocol == adv.protocol
+                    else {},
+                    "model": adv.model.lower(),
+                    "protocol": adv.protocol,
+                    "model_options": options,
+                    "adversary": template.model_dump(mode="json"),
+                    "lambdas": lambdas,
+                    "replicate": replicate,
+                    "attackers": adv.attacker_names(),
+                    "label_holdout": adv.label_holdout,
+                }
+                text = (
+                    "base"
+                    if lambdas is None
+                    else ",".join(f"{k}={v:g}" for k, v in lambdas.items())
+                )
+                label = f"{entry.key} · {adv.model} · {adv.protocol} r{replicate} · {text}"
+                out.append(Cell("adversarial", params, label, (), _runtime(entry, base_dir)))
+    return out
+
+
+def extra_cells(kind: str, grid: dict[str, list[Any]], params: dict[str, Any]) -> list[Cell]:
+    """Cells of a registered kind: the product of the ``grid`` lists merged into ``params``."""
+    names = list(grid)
+    out = []
+    for combo in itertools.product(*(grid[n] for n in names)):
+        values = {**params, **dict(zip(names, combo, strict=True))}
+        text = ", ".join(f"{n}={v}" for n, v in zip(names, combo, strict=True))
+        out.append(Cell(kind, values, f"{kind} · {text or 'cell'}"))
+    return out
+
+
+def order(cells: Iterable[Cell]) -> list[Cell]:
+    """Cells in a dependency-respecting order (stable otherwise).
+
+    Raises:
+        ConfigError: a dependency that is not among the cells, or a cycle.
+    """
+    pending = list(cells)
+    known = {c.hash for c in pending}
+    for cell in pending:
+        missing = [d for d in cell.deps if d not in known]
+        if missing:
+            raise ConfigError(f"cell '{cell.label}' depends on unknown cells {missing}")
+    done: set[str] = set()
+    out: list[Cell] = []
+    while pending:
+        ready = [c for c in pending if all(d in done for d in c.deps)]
+        if not ready:
+            raise ConfigError("cyclic dependencies between cells")
+        for cell in ready:
+            done.add(cell.hash)
+            out.append(cell)
+        pending = [c for c in pending if c.hash not in done]
+    return out
+
+
+def check_attributes(
+    config: BenchConfig, attributes: dict[str, list[str]], path: str | Path | None = None
+) -> None:
+    """Check every attribute the config names against the loaded datasets' attributes.
+
+    Args:
+        config: the config.
+        attributes: dataset id -> its attribute names.
+        path: the config file (for the message).
+
+    Raises:
+        ConfigError: naming the file, the field, the dataset and the known attributes.
+    """
+    from recunlearn.bench.config import config_error
+
+    def check(field_name: str, names: Iterable[str], keys: Iterable[str]) -> None:
+        for key in keys:
+            known = attributes[key]
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise config_error(
+                    path,
+                    field_name,
+                    f"unknown attribute(s) {unknown} for dataset '{key}'; known: {', '.join(known)}",
+                )
+
+    ids = [d.key for d in config.datasets]
+    if config.methods and config.models:
+        for i, requirement in enumerate(config.requirements):
+            check(f"requirements[{i}]", parse_requirement(requirement), ids)
+    if config.adversarial is not None:
+        keys = config.adversarial.datasets or ids
+        check("adversarial.lambdas", config.adversarial.lambdas, keys)
+    if config.timing is not None:
+        key = config.timing.dataset or ids[0]
+        for i, requirement in enumerate(config.timing.sequence):
+            check(f"timing.sequence[{i}]", parse_requirement(requirement), [key])

@@ -1,0 +1,518 @@
+"""The YAML grid of ``recunlearn bench``: a validated pydantic model and its loader.
+
+A config names datasets, base models, requirements, unlearning methods (with their
+hyperparameters) and seeds; the runner expands their product into cells (see
+:mod:`recunlearn.bench.cells`). Optional sections add the in-training adversarial lambda grid
+(``adversarial``), the dynamic-requirement timing of LEGO Fig. 3 (``timing``) and cells of
+kinds registered by other modules (``extra``, with ``plugins`` to import them).
+
+Every model rejects unknown keys; :func:`load_config` re-words validation errors so that each
+names the file and the field (``methods[2].method``), and checks names (models, methods,
+attackers, cell kinds) against the registries.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from recunlearn.errors import ConfigError
+from recunlearn.runs.spec import DataSpec, SplitSpec
+
+RequirementInput = str | list[str]
+"""A requirement in YAML: ``"gender,age"`` or ``[gender, age]``."""
+
+LEGO_FIG3_SEQUENCE: tuple[tuple[str, ...], ...] = (
+    ("gender",),
+    ("gender", "age"),
+    ("gender", "age", "occupation"),
+    ("age", "occupation"),
+    ("occupation",),
+)
+"""The dynamic-requirement sequence of LEGO Fig. 3 (G -> G+A -> G+A+O -> A+O -> O)."""
+
+
+def parse_requirement(value: RequirementInput) -> tuple[str, ...]:
+    """A requirement as a sorted tuple of attribute names (the canonical, hashed form).
+
+    >>> parse_requirement("gender, age")
+    ('age', 'gender')
+    """
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names = sorted({str(item).strip() for item in items if str(item).strip()})
+    if not names:
+        raise ValueError("a requirement names at least one attribute")
+    return tuple(names)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SplitEntry(_Section):
+    """A split protocol (see :mod:`recunlearn.data.splits`): ``loo`` or ``user_kfold``."""
+
+    protocol: str = "loo"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class DatasetEntry(_Section):
+    """One dataset of the grid.
+
+    Attributes:
+        name: a name accepted by :func:`recunlearn.data.loading.load_dataset`.
+        id: how other sections refer to it (default: ``name``).
+        data_dir: folder of the files; relative paths are taken from the config file's folder;
+            omitted: ``$RECUNLEARN_DATA/<name>``, else the user cache. Not part of the cell
+            hash (the dataset fingerprint recorded with every cell identifies the data).
+        attributes_path: user-attribute table (csv / parquet datasets).
+        options: loader options (e.g. synthetic ``n_users``).
+        min_user_interactions / min_item_interactions / binarize_threshold: filters.
+        split: the split protocol of the base runs (LEGO: ``loo``).
+    """
+
+    name: str
+    id: str | None = None
+    data_dir: str | None = None
+    attributes_path: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    min_user_interactions: int = Field(5, ge=0)
+    min_item_interactions: int = Field(0, ge=0)
+    binarize_threshold: float | None = None
+    split: SplitEntry = Field(default_factory=SplitEntry)
+
+    @property
+    def key(self) -> str:
+        """The id other sections use."""
+        return self.id or self.name
+
+    def data_spec(self, base_dir: Path | None = None) -> DataSpec:
+        """The :class:`DataSpec` (with ``data_dir`` resolved against ``base_dir``)."""
+        return DataSpec(
+            name=self.name,
+            data_dir=_resolve(self.data_dir, base_dir),
+            attributes_path=_resolve(self.attributes_path, base_dir),
+            options=self.options,
+            min_user_interactions=self.min_user_interactions,
+            min_item_interactions=self.min_item_interactions,
+            binarize_threshold=self.binarize_threshold,
+        )
+
+    def split_spec(self) -> SplitSpec:
+        """The split of the base runs."""
+        return SplitSpec(protocol=self.split.protocol, params=self.split.params)
+
+
+def _resolve(path: str | None, base_dir: Path | None) -> str | None:
+    if path is None or base_dir is None or Path(path).expanduser().is_absolute():
+        return path
+    return str((base_dir / path).resolve())
+
+
+class ModelEntry(_Section):
+    """A base model: a registered model name and its config overrides (``seed`` is set per
+    cell). A bare string is accepted: ``ncf``."""
+
+    name: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+
+class MethodEntry(_Section):
+    """An unlearning method of the grid.
+
+    Attributes:
+        label: the row name in tables (unique), e.g. ``lego`` or ``lego-scaled``.
+        method: ``original`` (no unlearning) or a name of
+            :data:`recunlearn.unlearning.registry.UNLEARNERS` (default: ``label``).
+        options: the unlearner's options (``seed`` defaults to the cell's seed).
+
+    A bare string is accepted: ``lego``.
+    """
+
+    label: str
+    method: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"label": value} if isinstance(value, str) else value
+
+    @property
+    def name(self) -> str:
+        """The registered unlearner name (``original`` for none)."""
+        return (self.method or self.label).lower()
+
+
+class AuditSettings(_Section):
+    """How protected embeddings are attacked (LEGO's protocol: 5-fold CV over the labelled
+    users, audit seed = the cell's seed).
+
+    Attributes:
+        attackers: ``all`` (every registered attacker) or a list; the papers' ``paper_mlp``
+            is always run (added when missing), so both the papers' number and the worst
+            case over attackers are recorded.
+        n_folds: folds of the stratified cross-validation.
+    """
+
+    attackers: Literal["all"] | list[str] = "all"
+    n_folds: int = Field(5, ge=2)
+
+    def attacker_names(self) -> list[str]:
+        """The attackers to run, ``paper_mlp`` first."""
+        from recunlearn.audit import DEFAULT_ATTACKERS
+
+        names = list(DEFAULT_ATTACKERS) if self.attackers == "all" else list(self.attackers)
+        return ["paper_mlp", *[n for n in names if n != "paper_mlp"]]
+
+
+class AdversarialSettings(_Section):
+    """The in-training adversarial lambda grid (AdvX Table 2 / Fig. 2).
+
+    Attributes:
+        datasets: dataset ids (default: every dataset).
+        model: base model trained with the adversaries.
+        protocol: ``user_kfold`` (AdvX) or ``loo`` (LEGO's AdvX rows).
+        preset: ``advx`` = the linear MultVAE of the AdvX code (``MultVAE.advx_config``).
+        model_options: model overrides (after the preset).
+        lambdas: per attribute, the lambda values; cells are their product.
+        attribute_options: per attribute, adversary options (e.g. ``age_raw: {scale: 60}``).
+        adversary_options: options of the whole adversary (``lr``, ``selection``...).
+        replicates: folds (``user_kfold``) or model seeds (``loo``).
+        include_base: also train each replicate without adversary heads.
+        attackers: audit attackers besides the AdvX attacker (``all`` = every one).
+        label_holdout: ``loo`` only: share of users whose labels the adversaries never see.
+    """
+
+    datasets: list[str] | None = None
+    model: str = "multvae"
+    protocol: Literal["user_kfold", "loo"] = "user_kfold"
+    preset: Literal["advx"] | None = None
+    model_options: dict[str, Any] = Field(default_factory=dict)
+    lambdas: dict[str, list[float]] = Field(..., min_length=1)
+    attribute_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    adversary_options: dict[str, Any] = Field(default_factory=dict)
+    replicates: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    include_base: bool = True
+    attackers: Literal["all"] | list[str] = "all"
+    label_holdout: float = Field(0.0, ge=0.0, lt=1.0)
+
+    @field_validator("lambdas")
+    @classmethod
+    def _nonnegative(cls, value: dict[str, list[float]]) -> dict[str, list[float]]:
+        for name, values in value.items():
+            if not values:
+                raise ValueError(f"no lambda value for '{name}'")
+            if any(v < 0 for v in values):
+                raise ValueError(f"lambdas of '{name}' must be >= 0")
+        return value
+
+    def attacker_names(self) -> list[str]:
+        """The audit attackers of every cell."""
+        from recunlearn.audit import DEFAULT_ATTACKERS
+
+        return list(DEFAULT_ATTACKERS) if self.attackers == "all" else list(self.attackers)
+
+
+class TimingSettings(_Section):
+    """Dynamic requirements (LEGO Fig. 3): seconds per request of a sequence of requirements.
+
+    Timing cells run alone (no other cell in parallel) on a base run of ``model``.
+
+    Attributes:
+        dataset: dataset id (default: the first dataset).
+        model / model_options / seed: the base run (shared with the grid when equal).
+        sequence: the requirements, in order.
+        lego / d2dfr: options of the timed unlearners.
+    """
+
+    dataset: str | None = None
+    model: str = "ncf"
+    model_options: dict[str, Any] = Field(default_factory=dict)
+    seed: int = 0
+    sequence: list[RequirementInput] = Field(
+        default_factory=lambda: [list(r) for r in LEGO_FIG3_SEQUENCE], min_length=1
+    )
+    lego: dict[str, Any] = Field(default_factory=dict)
+    d2dfr: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("sequence")
+    @classmethod
+    def _requirements(cls, value: list[RequirementInput]) -> list[RequirementInput]:
+        for item in value:
+            parse_requirement(item)
+        return value
+
+
+class ExtraGrid(_Section):
+    """Cells of a kind registered elsewhere (see :func:`recunlearn.bench.register_kind`).
+
+    The cells are the product of the ``grid`` lists, each merged into ``params``:
+    ``{kind: debias, grid: {dataset: [coat, yahoo], seed: [0, 1]}, params: {method: ips}}``
+    gives four cells.
+    """
+
+    kind: str
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class BenchConfig(_Section):
+    """A benchmark grid (the YAML file of ``recunlearn bench``).
+
+    Attributes:
+        name: a short name (shown in the report).
+        description: free text (shown in the report).
+        jobs: cells run in parallel processes (``--jobs`` overrides).
+        threads: torch / BLAS threads per cell.
+        plugins: modules to import before expanding (they register extra cell kinds).
+        datasets: the datasets.
+        models: base models (``train`` cells, one per dataset x model x seed).
+        seeds: model seeds (also the unlearners' and the audit's seeds).
+        requirements: attribute sets to forget.
+        methods: unlearning methods (``unlearn`` cells: dataset x model x seed x requirement
+            x method); ``original`` audits the unprotected embeddings.
+        audit: attacker settings of the ``unlearn`` cells.
+        adversarial: the lambda grid (``adversarial`` cells).
+        timing: the dynamic-requirement timing (``timing`` cells).
+        extra: cells of other registered kinds.
+    """
+
+    name: str
+    description: str = ""
+    jobs: int = Field(2, ge=1)
+    threads: int = Field(1, ge=1)
+    plugins: list[str] = Field(default_factory=list)
+    datasets: list[DatasetEntry] = Field(default_factory=list)
+    models: list[ModelEntry] = Field(default_factory=list)
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    requirements: list[RequirementInput] = Field(default_factory=list)
+    methods: list[MethodEntry] = Field(default_factory=list)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    adversarial: AdversarialSettings | None = None
+    timing: TimingSettings | None = None
+    extra: list[ExtraGrid] = Field(default_factory=list)
+
+    @field_validator("requirements")
+    @classmethod
+    def _requirements(cls, value: list[RequirementInput]) -> list[RequirementInput]:
+        for item in value:
+            parse_requirement(item)
+        return value
+
+    @model_validator(mode="after")
+    def _datasets_needed(self) -> BenchConfig:
+        needs = self.models or self.methods or self.adversarial or self.timing
+        if needs and not self.datasets:
+            raise ValueError(
+                "datasets: at least one is needed for models, methods, adversarial or timing"
+            )
+        return self
+
+    def dataset(self, key: str) -> DatasetEntry:
+        """The dataset entry with id ``key``."""
+        for entry in self.datasets:
+            if entry.key == key:
+                return entry
+        raise KeyError(key)
+
+
+# ------------------------------------------------------------------------------ loading
+def _location(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "(top level)"
+
+
+def _section_class(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that holds the last key of ``loc`` (for suggestions)."""
+    import typing
+
+    current: Any = BenchConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        annotation = field.annotation
+        candidates = [annotation, *typing.get_args(annotation)]
+        for arg in list(candidates):
+            candidates += list(typing.get_args(arg))
+        current = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _reword(error: dict[str, Any]) -> str:
+    loc = tuple(error.get("loc", ()))
+    where = _location(loc)
+    if error.get("type") == "extra_forbidden":
+        section = _section_class(loc)
+        allowed = sorted(section.model_fields) if section is not None else []
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        listing = f"; allowed: {', '.join(allowed)}" if allowed else ""
+        return f"field '{where}': unknown field{hint}{listing}"
+    if error.get("type") == "missing":
+        return f"field '{where}': required field missing"
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    given = error.get("input")
+    shown = "" if isinstance(given, dict | list) else f" (got {given!r})"
+    return f"field '{where}': {message}{shown}"
+
+
+def config_error(path: str | Path | None, field: str, message: str) -> ConfigError:
+    """A :class:`ConfigError` naming the config file and the field."""
+    prefix = f"config '{path}'" if path is not None else "config"
+    return ConfigError(f"{prefix}: field '{field}': {message}")
+
+
+def parse_config(payload: Any, path: str | Path | None = None) -> BenchConfig:
+    """Validate a parsed YAML document, with errors naming the file and the fields.
+
+    Raises:
+        ConfigError: invalid structure or values, unknown names (models, methods, attackers,
+            cell kinds, dataset ids).
+    """
+    where = f"config '{path}'" if path is not None else "config"
+    if not isinstance(payload, dict):
+        raise ConfigError(
+            f"{where}: expected a mapping at the top level, got {type(payload).__name__}"
+        )
+    for module in payload.get("plugins") or []:
+        _import_plugin(module, path)
+    try:
+        config = BenchConfig.model_validate(payload)
+    except ValidationError as exc:
+        problems = [_reword(e) for e in exc.errors()]
+        lines = "\n".join(f"  - {p}" for p in problems)
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise ConfigError(f"{where}: {len(problems)} {noun}:\n{lines}") from None
+    check_names(config, path)
+    return config
+
+
+def _import_plugin(module: Any, path: str | Path | None) -> None:
+    try:
+        importlib.import_module(str(module))
+    except ImportError as exc:
+        raise config_error(path, "plugins", f"cannot import '{module}': {exc}") from exc
+
+
+def _unknown(
+    path: str | Path | None, field: str, what: str, name: str, known: list[str]
+) -> ConfigError:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return config_error(
+        path, field, f"unknown {what} '{name}'{hint}; choose one of {', '.join(known)}"
+    )
+
+
+def check_names(config: BenchConfig, path: str | Path | None = None) -> None:
+    """Check every name against its registry (models, unlearners, attackers, kinds, ids).
+
+    Attribute names are checked later, against the loaded datasets
+    (:func:`recunlearn.bench.cells.check_attributes`).
+
+    Raises:
+        ConfigError: naming the file and the field.
+    """
+    from recunlearn.audit import ATTACKERS
+    from recunlearn.bench.registry import KINDS
+    from recunlearn.models.registry import MODELS
+    from recunlearn.unlearning.registry import UNLEARNERS
+
+    models = list(MODELS)
+    methods = ["original", *UNLEARNERS]
+    attackers = list(ATTACKERS)
+    ids = [d.key for d in config.datasets]
+    if len(set(ids)) != len(ids):
+        raise config_error(path, "datasets", f"dataset ids must be unique, got {ids}")
+    for i, entry in enumerate(config.models):
+        if entry.name.lower() not in models:
+            raise _unknown(path, f"models[{i}].name", "model", entry.name, models)
+    labels = [m.label for m in config.methods]
+    if len(set(labels)) != len(labels):
+        raise config_error(path, "methods", f"method labels must be unique, got {labels}")
+    for i, entry in enumerate(config.methods):
+        if entry.name not in methods:
+            raise _unknown(path, f"methods[{i}].method", "unlearning method", entry.name, methods)
+        if entry.name == "original" and entry.options:
+            raise config_error(path, f"methods[{i}].options", "'original' takes no options")
+    if config.methods and not config.requirements:
+        raise config_error(path, "requirements", "methods are given but no requirement")
+    if config.methods and not config.models:
+        raise config_error(path, "models", "methods are given but no base model")
+    sections = [("audit.attackers", config.audit.attackers)]
+    if config.adversarial is not None:
+        sections.append(("adversarial.attackers", config.adversarial.attackers))
+    for field, chosen in sections:
+        if chosen == "all":
+            continue
+        for i, name in enumerate(chosen):
+            if name not in attackers:
+                raise _unknown(path, f"{field}[{i}]", "attacker", name, attackers)
+    if config.adversarial is not None:
+        adv = config.adversarial
+        if adv.model.lower() not in models:
+            raise _unknown(path, "adversarial.model", "model", adv.model, models)
+        for i, key in enumerate(adv.datasets or []):
+            if key not in ids:
+                raise _unknown(path, f"adversarial.datasets[{i}]", "dataset id", key, ids)
+        if adv.preset == "advx" and adv.model.lower() != "multvae":
+            raise config_error(path, "adversarial.preset", "the 'advx' preset is for multvae")
+        if adv.label_holdout and adv.protocol != "loo":
+            raise config_error(path, "adversarial.label_holdout", "applies to protocol 'loo'")
+        orphans = sorted(set(adv.attribute_options) - set(adv.lambdas))
+        if orphans:
+            raise config_error(path, "adversarial.attribute_options", f"{orphans} have no lambdas")
+    if config.timing is not None:
+        timing = config.timing
+        if timing.model.lower() not in models:
+            raise _unknown(path, "timing.model", "model", timing.model, models)
+        if timing.dataset is not None and timing.dataset not in ids:
+            raise _unknown(path, "timing.dataset", "dataset id", timing.dataset, ids)
+    kinds = sorted(KINDS)
+    for i, entry in enumerate(config.extra):
+        if entry.kind not in KINDS:
+            raise _unknown(path, f"extra[{i}].kind", "cell kind", entry.kind, kinds)
+
+
+def load_config(path: str | Path) -> BenchConfig:
+    """Read and validate a YAML config file.
+
+    Raises:
+        ConfigError: missing file, YAML syntax error (with line and column), invalid fields
+            or unknown names -- always naming the file.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config '{path}': file not found")
+    try:
+        payload = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"config '{path}': YAML syntax error{where}: {problem}") from None
+    return parse_config(payload, path)

@@ -1,0 +1,146 @@
+"""``unlearn`` cells: one method x requirement on a trained base run, evaluated and attacked.
+
+The protected matrix comes from :func:`recunlearn.runs.unlearn.unlearn_run` (LEGO reads and
+writes the shared brick store ``OUT/store``), or is the original matrix for ``original``.
+Then:
+
+* recommendation: the base run's test evaluation (full ranking, HR / NDCG / Recall @ 10, 20)
+  with the protected matrix swapped in; per-user HR@10 / NDCG@10 go to the sidecar;
+* attack: LEGO's protocol -- stratified k-fold over all labelled users (transductive: the
+  same users whose labels the unlearner used), audit seed = the cell's seed -- with every
+  configured attacker. Recorded per attacker and for the worst case (per attribute the
+  attacker farthest from chance), averaged over the requirement's attributes as LEGO does;
+  ``paper_mlp`` is the papers' number.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from recunlearn.bench.kinds.train import per_user_arrays
+from recunlearn.bench.registry import CellContext, CellOutput, register_kind
+
+AVERAGED = ("bacc", "micro_f1", "macro_f1", "bacc_gap", "chance_bacc")
+SUMMARY_COLUMNS = (
+    "attribute",
+    "attacker",
+    "kind",
+    "bacc_mean",
+    "bacc_std",
+    "micro_f1_mean",
+    "micro_f1_std",
+    "chance_bacc_mean",
+    "bacc_gap_mean",
+    "mae_mean",
+    "mae_std",
+    "chance_mae_mean",
+    "worst",
+)
+
+
+def attack_summary(report: Any, attributes: list[str]) -> dict[str, Any]:
+    """What a record keeps of a :class:`~recunlearn.audit.LeakageReport`.
+
+    ``average``: per attacker and ``worst case``, the metrics averaged over the requirement's
+    categorical attributes within each fold, then mean and std over folds (LEGO's
+    multi-attribute rows); ``worst_attackers``: attribute -> its worst attacker;
+    ``per_attribute``: the summary rows.
+    """
+    table = report.average(attributes)
+    average: dict[str, dict[str, float]] = {}
+    for _, row in table.iterrows():
+        average[str(row["attacker"])] = {
+            f"{m}_{s}": float(row[f"{m}_{s}"]) for m in AVERAGED for s in ("mean", "std")
+        }
+    worst = report.worst_case()
+    summary = report.summary()
+    columns = [c for c in SUMMARY_COLUMNS if c in summary.columns]
+    return {
+        "average": average,
+        "worst_attackers": dict(zip(worst["attribute"], worst["attacker"], strict=True)),
+        "per_attribute": summary[columns].to_dict(orient="records"),
+        "wall_seconds": float(report.meta.get("wall_seconds", float("nan"))),
+        "n_fits": int(report.meta.get("n_fits", 0)),
+    }
+
+
+@register_kind("unlearn", protocol="loo_full")
+def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
+    """Unlearn a requirement from a base run; evaluate HR/NDCG@10 and attack the result."""
+    from recunlearn.audit import audit
+    from recunlearn.runs.pipeline import evaluate_test, load_trained
+    from recunlearn.runs.rundir import dataset_fingerprint
+    from recunlearn.runs.unlearn import unlearn_run
+
+    dataset = ctx.dataset(params["data"])
+    source = ctx.run_dir(params["base"])
+    requirement = list(params["requirement"])
+    started = time.perf_counter()
+    unlearning: dict[str, Any] = {}
+    if params["unlearner"] is None:
+        run = load_trained(source, dataset=dataset)
+        protected = run.model.user_embeddings()
+        after = evaluate_test(
+            run.model, run.split, run.spec.evaluation, return_topk=0, user_embeddings=None
+        )
+        unlearn_seconds = 0.0
+        before_summary = after.summary
+        split = run.split
+    else:
+        # LEGO shares the brick store (created by the runner before any worker starts)
+        store = ctx.store_dir if params["unlearner"] == "lego" else None
+        result = unlearn_run(
+            source,
+            params["unlearner"],
+            requirement,
+            None,
+            options=params["options"],
+            store=store,
+            dataset=dataset,
+        )
+        protected, after = result.protected, result.after
+        unlearn_seconds = float(result.metrics["unlearn_seconds"])
+        before_summary = result.before.summary
+        split = result.source.split
+        unlearning = {
+            k: v for k, v in result.metrics.items() if k not in ("before", "after", "dataset")
+        }
+    evaluated = time.perf_counter()
+    audit_cfg = params["audit"]
+    report = audit(
+        protected,
+        dataset,
+        attackers=audit_cfg["attackers"],
+        select=requirement,
+        n_folds=audit_cfg["n_folds"],
+        seeds=(params["seed"],),
+        n_jobs=1,
+        progress=False,
+    )
+    attacked = time.perf_counter()
+    frame = after.per_user.copy()
+    frame.insert(0, "user_id", dataset.user_ids[frame["user"].to_numpy()])
+    return CellOutput(
+        metrics={
+            "test": after.summary,
+            "test_original": before_summary,
+            "attack": attack_summary(report, requirement),
+            "unlearning": unlearning,
+            "test_users": int(len(split.test.users)),
+        },
+        protocol={
+            "split": f"{split.protocol}_{after.mode}",
+            "split_params": split.params,
+            "attack": f"stratified {audit_cfg['n_folds']}-fold CV over all labelled users "
+            f"(transductive, LEGO), audit seed {params['seed']}",
+            "attackers": list(audit_cfg["attackers"]),
+        },
+        dataset={"label": dataset.label, "fingerprint": dataset_fingerprint(dataset)},
+        per_user=per_user_arrays(frame),
+        wall={
+            "unlearn": unlearn_seconds,
+            "unlearn_and_evaluate": evaluated - started,
+            "audit": attacked - evaluated,
+        },
+    )

@@ -1,0 +1,287 @@
+"""``build_report(DIR)``: the HTML page and the markdown file of a benchmark folder.
+
+Everything comes from the records in ``DIR/records`` (and ``DIR/bench.json`` for the grid's
+name): nothing is typed by hand, and every number links to the records it was computed from.
+Sections appear when their records exist: provenance (protocols, attacker protocol,
+machines, versions, commits), base models, LEGO Table 1 (+ detail), the trade-off plot,
+significance tests, dynamic-requirement timings (LEGO Fig. 3), AdvX Table 2 and its figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recunlearn.bench.records import PLAN, read_records
+from recunlearn.errors import DataError
+from recunlearn.report import figures, reference, stats, tables
+from recunlearn.report.frames import (
+    adversarial_records,
+    model_name,
+    timing_frame,
+    train_frame,
+    unlearn_frame,
+)
+from recunlearn.report.render import Document, Figure, to_html, to_markdown
+from recunlearn.runs.atomic import atomic_write_text
+
+
+@dataclass
+class ReportFiles:
+    """What :func:`build_report` wrote."""
+
+    html: Path
+    markdown: Path
+    figures: Path
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(json.dumps(v, sort_keys=True) for v in values if v is not None))
+
+
+def provenance(document: Document, records: list[dict[str, Any]], bench_dir: Path) -> None:
+    """Protocols, attacker protocols, data, machines, versions and commits of the records."""
+    kinds = Counter(r["kind"] for r in records)
+    document.add("h2", "Provenance")
+    dates = sorted(r.get("created", "")[:10] for r in records)
+    document.add(
+        "list",
+        [
+            f"Records: {len(records)} ("
+            + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+            + f") in `{bench_dir / 'records'}`, created {dates[0]} to {dates[-1]}.",
+            "Commits: "
+            + ", ".join(f"`{c}`" for c in sorted({r.get("commit", "?") for r in records})),
+        ],
+    )
+    datasets = {}
+    for r in records:
+        data = r.get("dataset") or {}
+        if data.get("label"):
+            datasets[(data["label"], data.get("fingerprint"))] = r["params"].get("dataset")
+    document.add("h3", "Data")
+    document.add(
+        "list",
+        [f"{label} (id `{key}`), fingerprint `{fp}`" for (label, fp), key in datasets.items()],
+    )
+    document.add("h3", "Protocols")
+    items = []
+    for kind in sorted(kinds):
+        protocols = [r.get("protocol", {}) for r in records if r["kind"] == kind]
+        splits = sorted({str(p["split"]) for p in protocols if p.get("split")})
+        if splits:
+            items.append(f"`{kind}`: split / evaluation {', '.join(splits)}")
+        for other in sorted({p[k] for p in protocols for k in p if k in ("timing", "name")}):
+            items.append(f"`{kind}`: {other}")
+        attacks = sorted({p["attack"] for p in protocols if p.get("attack")})
+        for attack in attacks:
+            items.append(f"`{kind}` attacker protocol: {attack}")
+        attackers = sorted({", ".join(p["attackers"]) for p in protocols if p.get("attackers")})
+        for names in attackers:
+            items.append(f"`{kind}` attackers: {names}")
+    items.append(
+        "Train cells: early stopping on validation NDCG@10; test metrics by full ranking with "
+        "training and validation items masked. Nothing is tuned on the test split except "
+        "where a table says so (AdvX's λ picks, as in the paper)."
+    )
+    document.add("list", items)
+    document.add("h3", "Machine and software")
+    machines = Counter()
+    for r in records:
+        m = r.get("machine", {})
+        machines[
+            f"{m.get('node', '?')}: {m.get('processor', '?')}, {m.get('cpu_count', '?')} cores, "
+            f"{m.get('memory_gib', '?')} GiB, {m.get('system', '?')}; jobs {m.get('jobs', '?')}, "
+            f"threads per cell {m.get('threads', '?')}"
+        ] += 1
+    lines = [f"{text} ({n} records)" for text, n in machines.items()]
+    for versions in _unique([r.get("versions") for r in records]):
+        lines.append("Versions: " + ", ".join(f"{k} {v}" for k, v in json.loads(versions).items()))
+    loads = [
+        max(r["machine"]["load_average"][:1])
+        for r in records
+        if r.get("machine", {}).get("load_average")
+    ]
+    if loads:
+        lines.append(
+            f"1-minute load average when cells started: {min(loads):.2f} to {max(loads):.2f} "
+            "(wall times are upper bounds on a shared machine)."
+        )
+    document.add("list", lines)
+
+
+def _failures(document: Document, bench_dir: Path) -> None:
+    folder = bench_dir / "failures"
+    notes = sorted(folder.glob("*.txt")) if folder.is_dir() else []
+    if notes:
+        document.add("h2", "Failed cells")
+        document.add(
+            "list",
+            [f"{p.read_text().splitlines()[0]} — `{p}`" for p in notes],
+        )
+
+
+def _unlearning(document: Document, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    document.add("h2", "Post-hoc unlearning (LEGO Table 1)")
+    document.add("p", "Paper: " + reference.citation("lego_table1") + ".")
+    for table in tables.lego_table1(frame):
+        document.add("table", table)
+    for dataset in dict.fromkeys(frame["dataset"]):
+        data = figures.tradeoff(frame, dataset)
+        if data is not None:
+            slug = "tradeoff_" + "".join(c if c.isalnum() else "_" for c in dataset)
+            document.add(
+                "figure",
+                Figure(
+                    slug,
+                    f"{dataset}: NDCG@10 against the worst-case attacker's BAcc, one point per "
+                    "method and requirement; dashed: chance BAcc of each requirement.",
+                    data,
+                ),
+            )
+    for table in tables.lego_detail(frame):
+        document.add("table", table)
+    tests = stats.unlearning_tests(frame)
+    if tests:
+        document.add("h3", "Significance between methods")
+        for table in tests:
+            document.add("table", table)
+
+
+def _timing(document: Document, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    document.add("h2", "Dynamic requirements (LEGO Fig. 3)")
+    table = tables.timing_table(frame)
+    if table is not None:
+        document.add("table", table)
+    data = figures.timing_chart(frame)
+    if data is not None:
+        document.add(
+            "figure",
+            Figure("timing", "Seconds per request; dashed: training the base model.", data),
+        )
+
+
+def _adversarial(document: Document, records: list[dict[str, Any]]) -> None:
+    if not records:
+        return
+    from recunlearn.adversarial.summary import cell_label, cell_table, records_frame
+
+    document.add("h2", "In-training adversarial removal (AdvX Table 2)")
+    document.add("p", "Paper: " + reference.citation("advx_table2") + ".")
+    paths: dict[tuple, list[str]] = {}
+    for r in records:
+        key = (r["dataset"], r["protocol"], r["model"], cell_label(r.get("lambdas")))
+        paths.setdefault(key, []).append(r["_path"])
+
+    def link_for(row: pd.Series) -> tuple[str, ...]:
+        return tuple(paths.get((row["dataset"], row["protocol"], row["model"], row["cell"]), ()))
+
+    for table in tables.advx_table2(records, link_for):
+        document.add("table", table)
+    frame = records_frame(records)
+    grid = cell_table(frame)
+    kinds = tables._attribute_kinds(records)
+    categorical = next((a for a, k in kinds.items() if k == "categorical"), None)
+    continuous = next((a for a, k in kinds.items() if k == "continuous"), None)
+    for (dataset, protocol, model), part in grid.groupby(
+        ["dataset", "protocol", "model"], sort=False
+    ):
+        cells = part[~part["base"].astype(bool)]
+        if categorical is None or continuous is None or cells.empty:
+            document.add(
+                "p",
+                f"{dataset} · {model}: the λ-grid figures need one categorical and one continuous attribute.",
+            )
+            continue
+        column = "advx" if f"{categorical}:advx" in part.columns else "worst"
+        title = f"{dataset} · {model_name(model)} · {protocol}"
+        for name, data in figures.advx_figures(
+            part.reset_index(drop=True), categorical, continuous, title
+        ):
+            slug = "advx_" + "".join(c if c.isalnum() else "_" for c in f"{title} {name}")
+            document.add("figure", Figure(slug, f"{title}: {name} ({column} attacker)", data))
+
+
+def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]]]:
+    """The report document of a benchmark folder and its records.
+
+    Raises:
+        DataError: no readable record in ``bench_dir/records``.
+    """
+    bench_dir = Path(bench_dir)
+    records = read_records(bench_dir)
+    if not records:
+        raise DataError(
+            "no benchmark records (run `recunlearn bench` first)", path=bench_dir / "records"
+        )
+    name, description = bench_dir.name, ""
+    plan_path = bench_dir / PLAN
+    if plan_path.exists():
+        plan = json.loads(plan_path.read_text())
+        name = plan.get("config", {}).get("name", name)
+        description = plan.get("config", {}).get("description", "")
+    document = Document(f"Benchmark report — {name}")
+    if description:
+        document.add("p", description)
+    document.add(
+        "p",
+        "Generated by `recunlearn report` from the records of `recunlearn bench` (do not edit). "
+        "Percentages, mean ± sample std over seeds; the papers' numbers in grey under ours; "
+        "cells where we are worse than the paper in red (▼ in markdown); the small numbers "
+        "after a value link to the records it was computed from.",
+    )
+    provenance(document, records, bench_dir)
+    _failures(document, bench_dir)
+    base = tables.base_models(train_frame(records))
+    if base is not None:
+        document.add("h2", "Base models")
+        document.add("table", base)
+    _unlearning(document, unlearn_frame(records))
+    _timing(document, timing_frame(records))
+    _adversarial(document, adversarial_records(records))
+    other = sorted({r["kind"] for r in records} - {"train", "unlearn", "timing", "adversarial"})
+    if other:
+        document.add("h2", "Other cells")
+        for kind in other:
+            document.add(
+                "p",
+                f"`{kind}`: {sum(r['kind'] == kind for r in records)} records (no report section "
+                "is registered for this kind; read the records directly).",
+            )
+    return document, records
+
+
+def build_report(bench_dir: str | Path, out: str | Path | None = None) -> ReportFiles:
+    """Write ``report.html`` (self-contained) and ``report.md`` (+ ``report_files/*.png``).
+
+    Args:
+        bench_dir: the folder ``recunlearn bench`` wrote.
+        out: the HTML file (default ``bench_dir/report.html``); the markdown file and the
+            figures folder are written beside it with the same stem.
+    """
+    bench_dir = Path(bench_dir)
+    document, _ = build_document(bench_dir)
+    html_path = Path(out) if out is not None else bench_dir / "report.html"
+    if html_path.suffix.lower() not in (".html", ".htm"):
+        html_path = html_path.with_suffix(".html")
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    markdown_path = html_path.with_suffix(".md")
+    figures_dir = html_path.parent / f"{html_path.stem}_files"
+    base = html_path.parent.resolve()
+
+    def link(path: str) -> str:
+        return Path(os.path.relpath(Path(path).resolve(), base)).as_posix()
+
+    atomic_write_text(markdown_path, to_markdown(document, figures_dir, link))
+    atomic_write_text(html_path, to_html(document, link))
+    return ReportFiles(html_path, markdown_path, figures_dir)

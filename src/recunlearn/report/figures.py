@@ -1,0 +1,139 @@
+"""Report figures as PNG bytes (matplotlib object API on an Agg canvas: no display, no
+global state).
+
+* :func:`tradeoff` -- NDCG@10 against the worst-case attacker's BAcc, one point per method x
+  requirement (mean over seeds), one panel per model, chance BAcc of each requirement as a
+  vertical line;
+* :func:`timing_chart` -- LEGO Fig. 3: seconds per request of the dynamic-requirement
+  sequence, one bar per method, the base model's training time as a dashed line;
+* :func:`advx_figures` -- AdvX Fig. 2 (trade-off) and the lambda heat maps, drawn by
+  :mod:`recunlearn.adversarial.plots`.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from recunlearn.report.frames import method_rank, model_name, requirement_label
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def png(figure: Figure) -> bytes:
+    """The figure as PNG bytes."""
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def tradeoff(frame: pd.DataFrame, dataset: str) -> bytes | None:
+    """NDCG@10 vs worst-case BAcc for one dataset (``unlearn_frame`` rows)."""
+    part = frame[frame["dataset"] == dataset]
+    if part.empty:
+        return None
+    models = list(dict.fromkeys(part["model"]))
+    methods = sorted(part["method"].unique(), key=method_rank(list(part["method"])).get)
+    requirements = sorted(part["requirement"].unique(), key=lambda r: (len(r), r))
+    colours = {m: f"C{i % 10}" for i, m in enumerate(methods)}
+    markers = {r: MARKERS[i % len(MARKERS)] for i, r in enumerate(requirements)}
+    figure = Figure(figsize=(max(7.0, 4.6 * len(models) + 1.6), 4.4), layout="constrained")
+    axes = figure.subplots(1, len(models), squeeze=False)[0]
+    for ax, model in zip(axes, models, strict=True):
+        group = part[part["model"] == model]
+        means = group.groupby(["method", "requirement"])[
+            ["worst_bacc", "NDCG@10", "chance_bacc"]
+        ].mean()
+        for (method, req), row in means.iterrows():
+            ax.scatter(
+                100 * row["worst_bacc"],
+                100 * row["NDCG@10"],
+                color=colours[method],
+                marker=markers[req],
+                s=55,
+                edgecolors="black",
+                linewidths=0.4,
+            )
+        for req in requirements:
+            chance = group[group["requirement"] == req]["chance_bacc"].mean()
+            if np.isfinite(chance):
+                ax.axvline(100 * chance, color="grey", linestyle="--", linewidth=0.8)
+                ax.annotate(
+                    f"chance {requirement_label(req)}",
+                    (100 * chance, 1.0),
+                    xycoords=("data", "axes fraction"),
+                    rotation=90,
+                    fontsize=7,
+                    va="top",
+                    ha="right",
+                    color="grey",
+                )
+        ax.set_title(model_name(model), fontsize=10)
+        ax.set_xlabel("worst-case attacker BAcc (%); chance = no leakage")
+        ax.set_ylabel("NDCG@10 (%)")
+    handles = [axes[0].scatter([], [], color=colours[m], marker="o", label=m) for m in methods] + [
+        axes[0].scatter(
+            [], [], color="white", edgecolors="black", marker=markers[r], label=requirement_label(r)
+        )
+        for r in requirements
+    ]
+    figure.legend(handles=handles, loc="outside right center", fontsize=8)
+    figure.suptitle(f"{dataset}: recommendation vs leakage (mean over seeds)", fontsize=10)
+    return png(figure)
+
+
+def timing_chart(frame: pd.DataFrame) -> bytes | None:
+    """LEGO Fig. 3 from ``timing_frame`` rows (first dataset x model)."""
+    if frame.empty:
+        return None
+    dataset, model = frame["dataset"].iloc[0], frame["model"].iloc[0]
+    part = frame[(frame["dataset"] == dataset) & (frame["model"] == model)]
+    methods = list(dict.fromkeys(part["method"]))
+    steps = sorted(part["step"].unique())
+    labels = [part[part["step"] == s]["requirement"].iloc[0] for s in steps]
+    means = part.groupby(["method", "step"])["seconds"].mean()
+    figure = Figure(figsize=(max(6.0, 1.6 * len(steps)), 4.0), layout="constrained")
+    ax = figure.add_subplot()
+    width = 0.8 / max(1, len(methods))
+    for i, method in enumerate(methods):
+        values = [means.get((method, s), np.nan) for s in steps]
+        ax.bar(
+            np.arange(len(steps)) + (i - (len(methods) - 1) / 2) * width,
+            values,
+            width,
+            label=method,
+        )
+    base = part["base_train_seconds"].mean()
+    if np.isfinite(base) and base > 0:
+        ax.axhline(
+            base, color="black", linestyle="--", linewidth=1, label=f"train {model_name(model)}"
+        )
+    ax.set_xticks(np.arange(len(steps)), labels, fontsize=8)
+    ax.set_ylabel("seconds per request")
+    ax.set_title(
+        f"Dynamic requirements — {dataset}, {model_name(model)} (LEGO Fig. 3)", fontsize=10
+    )
+    ax.legend(fontsize=8)
+    return png(figure)
+
+
+def advx_figures(
+    table: pd.DataFrame, categorical: str, continuous: str, title: str
+) -> list[tuple[str, bytes]]:
+    """AdvX Fig. 2 and the lambda heat maps of one (dataset, model) cell table."""
+    from recunlearn.adversarial.plots import plot_lambda_heatmaps, plot_tradeoff
+
+    out = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name, draw in (("tradeoff", plot_tradeoff), ("lambda heat maps", plot_lambda_heatmaps)):
+            path = Path(folder) / f"{name.replace(' ', '_')}.png"
+            draw(table, categorical, continuous, path, title=title)
+            out.append((name, path.read_bytes()))
+    return out

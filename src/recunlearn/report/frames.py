@@ -1,0 +1,167 @@
+"""Benchmark records as tidy frames, and the display conventions shared by the report.
+
+One row per record; columns are fractions (the tables show percent). ``record`` holds the
+record file's path, ``per_user`` its sidecar's (or None).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MODEL_NAMES = {"mf": "MF", "ncf": "NCF", "lightgcn": "LightGCN", "multvae": "MultVAE"}
+METHOD_ORDER = ("original", "dp", "d2dfr", "advx", "lego")
+ATTRIBUTE_ORDER = ("gender", "age", "occupation")
+
+
+def model_name(model: str) -> str:
+    """``NCF`` for ``ncf`` (unknown names unchanged)."""
+    return MODEL_NAMES.get(model, model)
+
+
+def requirement_key(attributes: Iterable[str]) -> tuple[str, ...]:
+    """Attributes in the papers' order (gender, age, occupation, then alphabetical)."""
+    rank = {a: i for i, a in enumerate(ATTRIBUTE_ORDER)}
+    return tuple(sorted(set(attributes), key=lambda a: (rank.get(a, len(rank)), a)))
+
+
+def requirement_label(attributes: Iterable[str]) -> str:
+    """``Gender, Age`` (the papers' column titles)."""
+    return ", ".join(a.replace("_", " ").capitalize() for a in requirement_key(attributes))
+
+
+def method_rank(methods: Sequence[str]) -> dict[str, int]:
+    """Display order: the papers' methods first, the others in order of appearance."""
+    order = [m for m in METHOD_ORDER if m in methods]
+    order += [m for m in methods if m not in order]
+    return {m: i for i, m in enumerate(order)}
+
+
+def mean_std(values: Iterable[float]) -> tuple[float, float | None, int]:
+    """Mean, sample std (None for fewer than two values) and count, ignoring None / NaN."""
+    clean = [float(v) for v in values if v is not None and not _nan(v)]
+    if not clean:
+        return math.nan, None, 0
+    array = np.asarray(clean)
+    std = float(array.std(ddof=1)) if len(array) > 1 else None
+    return float(array.mean()), std, len(array)
+
+
+def _nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _sidecar(record: dict[str, Any]) -> str | None:
+    entry = record.get("per_user")
+    if not entry:
+        return None
+    return str(Path(record["_path"]).parent / entry["file"])
+
+
+def unlearn_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """One row per ``unlearn`` record."""
+    rows = []
+    for record in records:
+        if record.get("kind") != "unlearn":
+            continue
+        params, metrics = record["params"], record["metrics"]
+        attack = metrics["attack"]
+        average = attack.get("average", {})
+        paper = average.get("paper_mlp", {})
+        worst = average.get("worst case", {})
+        rows.append(
+            {
+                "dataset": record["dataset"].get("label", params["dataset"]),
+                "dataset_id": params["dataset"],
+                "model": params["model"],
+                "seed": params["seed"],
+                "requirement": requirement_key(params["requirement"]),
+                "method": params["method"],
+                "unlearner": params.get("unlearner"),
+                "HR@10": metrics["test"].get("HR@10"),
+                "NDCG@10": metrics["test"].get("NDCG@10"),
+                "paper_bacc": paper.get("bacc_mean"),
+                "paper_f1": paper.get("micro_f1_mean"),
+                "worst_bacc": worst.get("bacc_mean"),
+                "worst_gap": worst.get("bacc_gap_mean"),
+                "chance_bacc": worst.get("chance_bacc_mean", paper.get("chance_bacc_mean")),
+                "worst_attackers": attack.get("worst_attackers", {}),
+                "unlearn_seconds": record["wall"].get("unlearn"),
+                "record": record["_path"],
+                "per_user": _sidecar(record),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def train_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """One row per ``train`` record."""
+    rows = []
+    for record in records:
+        if record.get("kind") != "train":
+            continue
+        spec, metrics = record["params"]["spec"], record["metrics"]
+        rows.append(
+            {
+                "dataset": record["dataset"].get("label", record["params"]["dataset"]),
+                "model": spec["model"],
+                "seed": spec["model_options"].get("seed"),
+                "HR@10": metrics["test"].get("HR@10"),
+                "NDCG@10": metrics["test"].get("NDCG@10"),
+                "best_epoch": metrics.get("best_epoch"),
+                "train_seconds": metrics.get("train_seconds"),
+                "record": record["_path"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def timing_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """One row per (timing record, method, request)."""
+    rows = []
+    for record in records:
+        if record.get("kind") != "timing":
+            continue
+        for step, row in enumerate(record["metrics"]["rows"]):
+            rows.append(
+                {
+                    "dataset": record["dataset"].get("label"),
+                    "model": record["metrics"]["model"],
+                    "step": step % max(1, len(record["params"]["sequence"])),
+                    "method": row["method"],
+                    "requirement": requirement_label(row["requirement"]),
+                    "seconds": row["seconds"],
+                    "calibrated": row.get("calibrated"),
+                    "base_train_seconds": record["metrics"]["base_train_seconds"],
+                    "record": record["_path"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def adversarial_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The grid records of the ``adversarial`` cells (with ``_path`` and ``_per_user``)."""
+    out = []
+    for record in records:
+        if record.get("kind") != "adversarial":
+            continue
+        grid = dict(record["metrics"])
+        grid["_path"] = record["_path"]
+        grid["_per_user"] = _sidecar(record)
+        out.append(grid)
+    return out
+
+
+def read_per_user(path: str | None, metric: str = "NDCG@10") -> pd.Series | None:
+    """A sidecar's per-user metric indexed by user id (None when absent)."""
+    if path is None or not Path(path).exists():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        if metric not in data.files or "user_id" not in data.files:
+            return None
+        return pd.Series(data[metric], index=data["user_id"])

@@ -1,0 +1,132 @@
+"""Config validation: messages name the file and the field; hashes and dependencies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from recunlearn.bench import expand, load_config, parse_config
+from recunlearn.bench.runner import plan
+from recunlearn.errors import ConfigError
+from tests.bench.conftest import CONFIGS
+
+BASE = {
+    "name": "t",
+    "datasets": [{"name": "synthetic", "options": {"n_users": 60, "n_items": 80}}],
+    "models": ["mf"],
+    "requirements": [["gender"], "gender, age"],
+    "methods": [
+        "original",
+        "lego",
+        {"label": "lego-avg", "method": "lego", "options": {"combination": "average"}},
+    ],
+}
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "grid.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_configs_are_valid(path: Path):
+    config = load_config(path)
+    assert config.name and expand(config, path.parent)
+
+
+def test_unknown_key_names_file_field_and_suggestion(tmp_path: Path):
+    path = _write(tmp_path, "name: t\ndatasets: [{name: synthetic}]\nmodles: [mf]\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    text = str(info.value)
+    assert str(path) in text and "'modles'" in text and "did you mean 'models'" in text
+
+
+def test_nested_unknown_key_and_bad_value(tmp_path: Path):
+    path = _write(tmp_path, "name: t\njobs: 0\ndatasets: [{name: synthetic, min_users: 3}]\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    text = str(info.value)
+    assert "2 problems" in text
+    assert "field 'jobs'" in text and "greater than or equal to 1" in text
+    assert "field 'datasets[0].min_users'" in text and "min_user_interactions" in text
+
+
+def test_yaml_syntax_error_has_line(tmp_path: Path):
+    path = _write(tmp_path, "name: t\ndatasets: [\n  - {name: x\n")
+    with pytest.raises(ConfigError, match=r"YAML syntax error at line \d+"):
+        load_config(path)
+
+
+def test_missing_file():
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config("no/such/grid.yaml")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"methods": ["original", "leg"]}, "methods[1].method", "did you mean 'lego'"),
+        ({"models": ["ncf", "lightgnc"]}, "models[1].name", "unknown model 'lightgnc'"),
+        ({"audit": {"attackers": ["logreg", "svm"]}}, "audit.attackers[1]", "unknown attacker"),
+        ({"extra": [{"kind": "nope"}]}, "extra[0].kind", "unknown cell kind 'nope'"),
+        ({"methods": ["lego", "lego"]}, "methods", "labels must be unique"),
+        (
+            {"methods": [{"label": "original", "options": {"a": 1}}]},
+            "methods[0].options",
+            "no options",
+        ),
+    ],
+)
+def test_unknown_names(change: dict, field: str, message: str):
+    with pytest.raises(ConfigError) as info:
+        parse_config({**BASE, **change}, "grid.yaml")
+    text = str(info.value)
+    assert "grid.yaml" in text and f"field '{field}'" in text and message in text
+
+
+def test_unknown_attribute_is_checked_against_the_data(tmp_path: Path):
+    config = parse_config({**BASE, "requirements": [["gender"], ["gendr", "age"]]}, "grid.yaml")
+    with pytest.raises(ConfigError) as info:
+        plan(config, tmp_path, "grid.yaml")
+    text = str(info.value)
+    assert "field 'requirements[1]'" in text and "'gendr'" in text and "occupation" in text
+
+
+def test_unloadable_dataset_names_the_field(tmp_path: Path):
+    config = parse_config({**BASE, "datasets": [{"name": "synthetic", "options": {"n_items": 5}}]})
+    with pytest.raises(ConfigError, match=r"field 'datasets\[0\]': cannot load 'synthetic'"):
+        plan(config, tmp_path, "grid.yaml")
+
+
+def test_hashes_are_stable_and_ignore_locations():
+    cells = expand(parse_config(BASE))
+    again = expand(
+        parse_config({**BASE, "jobs": 1, "datasets": [{**BASE["datasets"][0], "data_dir": "/x"}]})
+    )
+    assert [c.hash for c in cells] == [c.hash for c in again]
+    assert len({c.hash for c in cells}) == len(cells) == 1 + 2 * 3
+    changed = expand(
+        parse_config(
+            {**BASE, "methods": ["original", {"label": "lego", "options": {"hidden": 50}}]}
+        )
+    )
+    assert {c.hash for c in changed if c.params.get("method") == "lego"}.isdisjoint(
+        {c.hash for c in cells if c.params.get("method") == "lego"}
+    )
+
+
+def test_dependencies_train_first_and_lego_subsets():
+    cells = expand(parse_config(BASE))
+    order = [c.hash for c in cells]
+    train = next(c for c in cells if c.kind == "train")
+    assert order[0] == train.hash
+    unlearn = [c for c in cells if c.kind == "unlearn"]
+    assert all(train.hash in c.deps for c in unlearn)
+    lego = {len(c.params["requirement"]): c for c in unlearn if c.params["method"] == "lego"}
+    assert lego[1].hash in lego[2].deps
+    assert all(order.index(d) < order.index(c.hash) for c in cells for d in c.deps)
+    avg = [c for c in unlearn if c.params["method"] == "lego-avg"]
+    assert all(lego[1].hash not in c.deps for c in avg)  # only the same label's cells
