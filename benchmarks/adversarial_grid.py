@@ -404,23 +404,29 @@ def timing_report(frame: pd.DataFrame, records: list[dict[str, Any]]) -> list[st
     return ["### Wall time\n", _md(header, rows), ""]
 
 
-def report(args: argparse.Namespace) -> None:
-    """Print the markdown tables and write the figures."""
-    records = read_records(args.out)
-    if not records:
-        print(f"no records in {args.out}")
-        return
+def report_markdown(records: list[dict[str, Any]], attributes: list[str]) -> str:
+    """The markdown tables (AdvX Table 2 layout, LEGO's AdvX rows, wall time) of ``records``."""
     frame = records_frame(records)
     table = cell_table(frame)
     lines = []
     kfold = table[table["protocol"].str.startswith("user_kfold")]
     loo = table[table["protocol"].str.startswith("loo")]
     if not kfold.empty:
-        lines += advx_report(kfold, args.attributes)
+        lines += advx_report(kfold, attributes)
     if not loo.empty:
         lines += lego_report(loo)
     lines += timing_report(frame, records)
-    print("\n".join(lines))
+    return "\n".join(lines)
+
+
+def report(args: argparse.Namespace) -> None:
+    """Print the markdown tables and write the figures."""
+    records = read_records(args.out)
+    if not records:
+        print(f"no records in {args.out}")
+        return
+    print(report_markdown(records, args.attributes))
+    table = cell_table(records_frame(records))
     cat = next((a for a in args.attributes if not a.startswith("age")), None)
     cont = next((a for a in args.attributes if a.startswith("age")), None)
     if cat and cont:
