@@ -9,6 +9,7 @@ import pytest
 from recunlearn.bench import parse_config, read_records, run_bench
 from recunlearn.bench.kinds.debias import debias_data_dir
 from recunlearn.errors import ConfigError
+from recunlearn.report import build_report
 
 
 def test_debias_cells_run_without_a_recommender_dataset(tmp_path: Path):
@@ -31,6 +32,9 @@ def test_debias_cells_run_without_a_recommender_dataset(tmp_path: Path):
     assert {r["params"]["method"] for r in records} == {"mf", "ultd-jl"}
     for record in records:
         assert 0.0 <= record["metrics"]["test"]["AUC"] <= 1.0
+    files = build_report(tmp_path)
+    text = Path(files.markdown).read_text()
+    assert "ULTD Table 1 — synthetic" in text and "ultd-jl" in text
 
 
 def test_models_without_datasets_are_refused():

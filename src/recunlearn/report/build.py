@@ -23,6 +23,7 @@ from recunlearn.errors import DataError
 from recunlearn.report import figures, reference, stats, tables
 from recunlearn.report.frames import (
     adversarial_records,
+    debias_frame,
     model_name,
     timing_frame,
     train_frame,
@@ -249,7 +250,13 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
     _unlearning(document, unlearn_frame(records))
     _timing(document, timing_frame(records))
     _adversarial(document, adversarial_records(records))
-    other = sorted({r["kind"] for r in records} - {"train", "unlearn", "timing", "adversarial"})
+    debias = tables.ultd_table1(debias_frame(records))
+    if debias:
+        document.add("h2", "Debiasing selection bias (ULTD Table 1)")
+        for table in debias:
+            document.add("table", table)
+    known = {"train", "unlearn", "timing", "adversarial", "debias"}
+    other = sorted({r["kind"] for r in records} - known)
     if other:
         document.add("h2", "Other cells")
         for kind in other:

@@ -165,3 +165,32 @@ def read_per_user(path: str | None, metric: str = "NDCG@10") -> pd.Series | None
         if metric not in data.files or "user_id" not in data.files:
             return None
         return pd.Series(data[metric], index=data["user_id"])
+
+
+DEBIAS_METRICS = {
+    "AUC": "AUC",
+    "NDCG@5": "NDCG@5|positive_only",
+    "Recall@5": "Recall@5|positive_only|n_pos",
+    "NDCG@5 (all users)": "NDCG@5|all_users_nopos_ndcg1",
+    "Recall@5 (all users, min(K, #pos))": "Recall@5|all_users_nopos_ndcg1|min_k_npos",
+}
+"""Report column -> key of a debias record's ``test`` metrics (conventions named)."""
+
+
+def debias_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """One row per ``debias`` record: dataset, method, seed and the test metrics (fractions)."""
+    rows = []
+    for record in records:
+        if record.get("kind") != "debias":
+            continue
+        metrics = record["metrics"]
+        test = metrics.get("test", {})
+        row = {
+            "dataset": metrics.get("dataset", record["params"].get("dataset")),
+            "method": metrics.get("method", record["params"].get("method")),
+            "seed": metrics.get("seed"),
+            "record": record["_path"],
+        }
+        row.update({column: test.get(key) for column, key in DEBIAS_METRICS.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)

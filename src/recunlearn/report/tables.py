@@ -433,3 +433,56 @@ def _attribute_kinds(records: Sequence[dict[str, Any]]) -> dict[str, str]:
             for name, entry in leakage.items():
                 kinds.setdefault(name, entry.get("kind", "categorical"))
     return kinds
+
+
+def _fraction(mean: float, std: float | None) -> str:
+    """``0.754 ± 0.003`` (fractions, as ULTD prints them), ``–`` when missing."""
+    if math.isnan(mean):
+        return "–"
+    return f"{mean:.3f}" + (f" ± {std:.3f}" if std is not None else "")
+
+
+def ultd_table1(frame: pd.DataFrame) -> list[Table]:
+    """ULTD Table 1 layout: per dataset, methods x (AUC, NDCG@5, Recall@5) beside the paper.
+
+    Values are fractions as the paper prints them. NDCG / Recall are over users with a positive
+    test item (``positive_only``, Recall = hits / #pos); the all-users convention (no-positive
+    NDCG = 1, Recall = hits / min(K, #pos)) is shown beside them, without paper numbers, since
+    the paper does not state its convention.
+    """
+    if frame.empty:
+        return []
+    paper_all = reference.load_reference().get("ultd_table1", {})
+    out = []
+    for dataset, part in frame.groupby("dataset", sort=False):
+        paper = paper_all.get(str(dataset).lower(), {})
+        rows = []
+        for method, rows_of in part.groupby("method", sort=False):
+            ref = paper.get(method)
+            cells = [_text(method), _text(len(rows_of))]
+            for i, column in enumerate(("AUC", "NDCG@5", "Recall@5")):
+                mean, std, _ = mean_std(rows_of[column])
+                value = [100.0 * ref[i]] if ref else None
+                worse = worse_than(mean, value, higher_is_better=True)
+                paper_value = f"paper {ref[i]:.3f}" if ref else None
+                links = tuple(rows_of["record"])
+                cells.append(TCell(_fraction(mean, std), paper_value, worse, links))
+            for column in ("NDCG@5 (all users)", "Recall@5 (all users, min(K, #pos))"):
+                mean, std, _ = mean_std(rows_of[column])
+                cells.append(TCell(_fraction(mean, std), links=tuple(rows_of["record"])))
+            rows.append(cells)
+        header = [
+            "method",
+            "seeds",
+            "AUC",
+            "NDCG@5",
+            "Recall@5",
+            "NDCG@5 (all users)",
+            "Recall@5 (all users, min(K, #pos))",
+        ]
+        notes = [
+            "Paper: " + str(paper_all.get("_source", "ULTD Table 1")),
+            "NDCG@5 / Recall@5: users with a positive test item, Recall = hits / #pos.",
+        ]
+        out.append(Table(f"ULTD Table 1 — {dataset}", header, rows, notes))
+    return out
