@@ -24,7 +24,6 @@ import hashlib
 import itertools
 import json
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ from recunlearn.models.base import Recommender
 from recunlearn.models.registry import make_model
 from recunlearn.runs.rundir import dataset_fingerprint, versions
 from recunlearn.runs.spec import DataSpec, RunSpec, SplitSpec
+from recunlearn.serialize import json_safe
 
 logger = logging.getLogger(__name__)
 
@@ -278,23 +278,11 @@ def run_cell(
         }
     )
     record["key"] = _record_key(record)
-    return _json_safe(record)
+    return json_safe(record)
 
 
 def _continuous(dataset: Dataset, name: str) -> bool:
     return dataset.attribute(name).kind == "continuous"
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:

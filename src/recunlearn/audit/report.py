@@ -21,6 +21,7 @@ import pandas as pd
 from recunlearn.audit.metrics import CATEGORICAL_METRICS, CONTINUOUS_METRICS
 from recunlearn.errors import DataError
 from recunlearn.runs.atomic import atomic_write_text
+from recunlearn.serialize import json_safe
 
 FORMAT = "recunlearn.leakage_report/1"
 
@@ -35,21 +36,6 @@ SUMMARY_METRICS = {
     "categorical": ("bacc", "chance_bacc", "micro_f1", "macro_f1", "auc"),
     "continuous": ("mae", "chance_mae", "r2"),
 }
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe copy: numpy scalars to Python, NaN / inf to None, tuples to lists."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_clean(v) for v in list(value)]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def _std(values: pd.Series) -> float:
@@ -199,8 +185,8 @@ class LeakageReport:
         """``{"format", "meta", "records"}`` with NaN as None."""
         return {
             "format": FORMAT,
-            "meta": _clean(self.meta),
-            "records": _clean(self.records.to_dict(orient="records")),
+            "meta": json_safe(self.meta),
+            "records": json_safe(self.records.to_dict(orient="records")),
         }
 
     def to_json(self, path: str | Path) -> Path:

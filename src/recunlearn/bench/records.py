@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import math
 import os
 import platform
 import subprocess
@@ -34,6 +33,7 @@ import numpy as np
 
 from recunlearn.errors import DataError
 from recunlearn.runs.atomic import atomic_write_bytes, atomic_write_text
+from recunlearn.serialize import json_safe
 
 logger = logging.getLogger(__name__)
 
@@ -96,23 +96,6 @@ def machine() -> dict[str, Any]:
     except (ValueError, OSError, AttributeError):
         pass
     return info
-
-
-def json_safe(value: Any) -> Any:
-    """Plain JSON types, with NaN / infinity as null and numpy scalars unwrapped."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def write_sidecar(out: str | Path, cell_hash: str, arrays: dict[str, np.ndarray]) -> str:

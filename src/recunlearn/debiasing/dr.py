@@ -15,7 +15,7 @@ import torch
 
 from recunlearn.debiasing.data import DebiasSplit
 from recunlearn.debiasing.models import init_mf, mf_predict
-from recunlearn.debiasing.propensity import propensities
+from recunlearn.debiasing.propensity import train_inverse_propensities
 from recunlearn.debiasing.trainer import DebiasTrainer, TrainConfig, UserBatcher, f_errors
 
 
@@ -51,16 +51,7 @@ class DRJL(DebiasTrainer):
         self.opt = self._adam(self.f, cfg.lr, cfg.weight_decay)
         self.opt_m = self._adam(self.m, cfg.imputation_lr, cfg.imputation_weight_decay)
         self.batcher = UserBatcher(split.train, self.n_users, cfg.user_batch)
-        p = propensities(
-            split,
-            split.train.user,
-            split.train.item,
-            split.train.label,
-            kind=cfg.propensity,
-            clip=cfg.clip,
-            seed=cfg.seed,
-        )
-        self.inv_p = torch.tensor(1.0 / p, dtype=torch.float32)
+        self.inv_p = train_inverse_propensities(split, cfg.propensity, cfg.clip, cfg.seed)
 
     def _epoch(self, epoch: int) -> dict[str, float]:
         cfg = self.config

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from recunlearn.debiasing.data import DebiasSplit
-from recunlearn.debiasing.propensity import propensities
+from recunlearn.debiasing.propensity import train_inverse_propensities
 from recunlearn.debiasing.trainer import DebiasTrainer, TrainConfig, UserBatcher, f_errors
 from recunlearn.errors import ConfigError
 
@@ -50,16 +50,7 @@ class IPS(DebiasTrainer):
         self.f = self._new_f()
         self.opt = self._adam(self.f, cfg.lr, cfg.weight_decay)
         self.batcher = UserBatcher(split.train, self.n_users, cfg.user_batch)
-        p = propensities(
-            split,
-            split.train.user,
-            split.train.item,
-            split.train.label,
-            kind=cfg.propensity,
-            clip=cfg.clip,
-            seed=cfg.seed,
-        )
-        self.inv_p = torch.tensor(1.0 / p, dtype=torch.float32)
+        self.inv_p = train_inverse_propensities(split, cfg.propensity, cfg.clip, cfg.seed)
         self.diagnostics["inverse_propensity_mean"] = float(self.inv_p.mean())
 
     def _epoch(self, epoch: int) -> dict[str, float]:

@@ -84,3 +84,12 @@ def propensities(
     else:
         raise ValueError(f"propensity kind must be naive_bayes or learned, got '{kind}'")
     return np.clip(p, clip, 1.0)
+
+
+def train_inverse_propensities(
+    split: DebiasSplit, kind: str, clip: float, seed: int
+) -> torch.Tensor:
+    """1 / clipped propensity of every biased training rating (IPS and DR-JL weights)."""
+    train = split.train
+    p = propensities(split, train.user, train.item, train.label, kind=kind, clip=clip, seed=seed)
+    return torch.tensor(1.0 / p, dtype=torch.float32)
