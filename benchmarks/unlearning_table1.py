@@ -60,6 +60,8 @@ METHODS: dict[str, tuple[str, dict]] = {
     "d2dfr": ("d2dfr", {}),
     "lego": ("lego", {}),
     "lego-scaled": ("lego", {"eps_relative": 0.3, "lr_scale": "rms"}),
+    # the paper's bricks, combined against fitted q networks (see COMBINATION_VARIANTS)
+    "lego-fitq": ("lego", {"combination_q_warmup": 1000, "combination_q_steps": 5}),
     "lego-ec-ac": ("lego", {"combination": "average"}),
     "d2dfr-fc": ("lego", {"calibrator": "d2dfr"}),
     "linear-erasure": ("linear-erasure", {}),
@@ -237,18 +239,31 @@ def run(args) -> None:
 TRAJECTORY_ATTRIBUTES = ("gender", "age", "occupation")
 
 
-def combination_trajectory(lego, labels, steps: int = 1000, every: int = 50) -> dict:
+# Combination variants compared by ``--trajectory``: the paper's Algorithm 1, and q networks
+# fitted before (warm-up) and between (several q steps per weight step) the weight updates.
+COMBINATION_VARIANTS: dict[str, dict] = {
+    "paper (q: 1 step per weight step)": {},
+    "fitted q (warm-up 1000, 5 q steps per weight step)": {
+        "combination_q_warmup": 1000,
+        "combination_q_steps": 5,
+    },
+}
+
+
+def combination_trajectory(
+    lego, labels, steps: int = 1000, every: int = 50, updates: dict | None = None
+) -> dict:
     """Flexible Combination weights of G+A+O every ``every`` steps, for three combination seeds.
 
     The paper leaves E2 open; this shows whether the weights settle (they are the only thing the
-    combination step learns).
+    combination step learns). ``updates`` overrides LEGO options of the combination step.
     """
     from recunlearn.unlearning.lego import combine
 
     attrs = list(TRAJECTORY_ATTRIBUTES)
     bricks = [lego.brick(a) for a in attrs]
-    config = lego.config.model_copy(update={"combination_steps": steps})
-    out: dict = {"attributes": attrs, "every": every, "seeds": {}}
+    config = lego.config.model_copy(update={"combination_steps": steps, **(updates or {})})
+    out: dict = {"attributes": attrs, "every": every, "options": updates or {}, "seeds": {}}
     for seed in (0, 1, 2):
         logged: list[list[float]] = []
 
@@ -263,6 +278,33 @@ def combination_trajectory(lego, labels, steps: int = 1000, every: int = 50) -> 
         )
         out["seeds"][str(seed)] = {"weights": logged, "seconds": time.perf_counter() - t0}
     return out
+
+
+def trajectories(args) -> None:
+    """Weight trajectories of every combination variant on the same bricks (NCF, seed 0)."""
+    torch.set_num_threads(args.threads)
+    data_spec = DataSpec(name=args.dataset, data_dir=args.data_dir)
+    dataset = load_data(data_spec)
+    run = base_run(dataset, data_spec, args.models[0], 0, Path(args.runs_dir))
+    labels = labels_from_dataset(dataset)
+    lego = make_unlearner("lego").fit(run.model.user_embeddings(), labels)
+    lego.prepare(list(TRAJECTORY_ATTRIBUTES))
+    record = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "dataset": dataset.label,
+        "model": args.models[0],
+        "threads": args.threads,
+        "variants": {
+            name: combination_trajectory(lego, labels, updates=updates)
+            for name, updates in COMBINATION_VARIANTS.items()
+        },
+    }
+    path = Path(args.out).with_name("unlearning_combination.json")
+    path.write_text(json.dumps(record, indent=1))
+    for name, entry in record["variants"].items():
+        for seed, row in entry["seeds"].items():
+            print(name, seed, [round(w, 2) for w in row["weights"][-1][1:]])
 
 
 def efficiency(args) -> None:
@@ -421,11 +463,14 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/unlearning_table1.jsonl")
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--efficiency", action="store_true")
+    parser.add_argument("--trajectory", action="store_true", help="combination variants")
     args = parser.parse_args()
     if args.report:
         print(report(Path(args.out)))
     elif args.efficiency:
         efficiency(args)
+    elif args.trajectory:
+        trajectories(args)
     else:
         run(args)
 

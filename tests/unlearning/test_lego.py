@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import cross_val_predict
 
-from recunlearn.unlearning.lego import LEGO
+from recunlearn.unlearning.lego import LEGO, LEGOConfig, combine
 from recunlearn.unlearning.requirement import Requirement
 
 
@@ -99,3 +99,23 @@ def test_d2dfr_bricks_are_combined(planted_data):
     assert combined.shape == matrix.shape
     assert set(lego.bricks_) == {"age", "gender"}
     assert lego.calibration_logs_["gender"].steps == 500
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"combination_q_warmup": 50, "combination_q_steps": 3}], ids=["paper", "fitq"]
+)
+def test_combination_prefers_the_brick_without_the_attribute(planted_data, options):
+    matrix, labels = planted_data
+    lego = LEGO(eps_per_user=None, calibration_steps=400, lr_embeddings=1e-2, lr_variational=1e-2)
+    calibrated = lego.fit(matrix, labels).transform("gender")
+    config = LEGOConfig(combination_steps=60, lr_combination=5e-2, lr_variational=1e-2, **options)
+    steps: list[int] = []
+    _, weights = combine(
+        [calibrated, torch.as_tensor(matrix)],
+        [labels["gender"], labels["gender"]],
+        config,
+        torch.Generator().manual_seed(0),
+        on_step=lambda step, _: steps.append(step),
+    )
+    assert steps == list(range(60))
+    assert weights[0] > 0.7

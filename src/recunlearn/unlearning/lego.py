@@ -73,6 +73,16 @@ class LEGOConfig(UnlearnerConfig):
     lr_embeddings: float = Field(1e-3, gt=0, description="Adam step size on the matrix")
     lr_variational: float = Field(1e-4, gt=0, description="Adam step size on q(a | u)")
     lr_combination: float = Field(1e-2, gt=0, description="Adam step size on the weights")
+    combination_q_warmup: int = Field(
+        0,
+        ge=0,
+        description="steps fitting the combination's q networks on the starting (uniform) mix "
+        "before the weights move; 0 = the paper's Algorithm 1 (weights move from step one, "
+        "against barely fitted q networks, so their gradient is mostly noise)",
+    )
+    combination_q_steps: int = Field(
+        1, ge=1, description="q network updates per weight update (Algorithm 1: one)"
+    )
     hidden: int = Field(100, ge=1, description="hidden width of q(a | u)")
     combination: Literal["flexible", "average"] = "flexible"
     calibrator: Literal["vclub", "d2dfr"] = Field(
@@ -224,8 +234,9 @@ def combine(
     params = [p for nets, _, _ in groups for p in nets.parameters()]
     opt_q = make_adam(params, lr=config.lr_variational)
     opt_theta = torch.optim.Adam([theta], lr=config.lr_combination)
-    for step in range(config.combination_steps):
-        weights = torch.softmax(theta, dim=0)
+
+    def draw(weights: torch.Tensor) -> list:
+        """One batch per attribute group: (nets, mixed embeddings, targets)."""
         batches = []
         for nets, rows, targets in groups:
             picks = [_batch(len(r), size, generator) for r in rows]
@@ -233,10 +244,24 @@ def combine(
             target = torch.stack([t[pick] for t, pick in zip(targets, picks, strict=True)])
             u = torch.einsum("k,kad->ad", weights, stack[:, index.reshape(-1)])
             batches.append((nets, u.reshape(*index.shape, -1), target))
+        return batches
+
+    def fit_q(batches: list) -> None:
         opt_q.zero_grad(set_to_none=True)
         likelihood = sum(nets.log_likelihood(u.detach(), t) for nets, u, t in batches)
         (-likelihood).backward()
         opt_q.step()
+
+    with torch.no_grad():
+        start = torch.softmax(theta, dim=0)
+    for _ in range(config.combination_q_warmup):
+        fit_q(draw(start))
+    for step in range(config.combination_steps):
+        weights = torch.softmax(theta, dim=0)
+        for _ in range(config.combination_q_steps - 1):
+            fit_q(draw(weights.detach()))
+        batches = draw(weights)
+        fit_q(batches)
         total = sum(nets.vclub(u, t) for nets, u, t in batches)
         # only theta needs a gradient: skip the networks' weight gradients
         (theta.grad,) = torch.autograd.grad(total, [theta])
