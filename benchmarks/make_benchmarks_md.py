@@ -225,6 +225,19 @@ def build() -> str:
             "",
         ]
         parts += combination_trajectory_table(record.get("combination_trajectory"))
+    combination = RESULTS / "unlearning_combination.json"
+    if combination.exists():
+        record = json.loads(combination.read_text())
+        parts += [
+            "### Flexible Combination variants: do the weights settle?",
+            "",
+            "Command: `python benchmarks/unlearning_table1.py --trajectory --models "
+            f"{record['model']}` ({record['dataset']}, seed-0 bricks of the paper's settings; "
+            f"commit {record['commit']}, {record['date'][:10]}).",
+            "",
+        ]
+        for name, trajectory in record["variants"].items():
+            parts += [f"**{name}**", "", *combination_trajectory_table(trajectory)]
     adversarial = RESULTS / "adversarial_grid.jsonl"
     if adversarial.exists():
         records = adversarial_grid.read_records(adversarial)
