@@ -130,3 +130,13 @@ def test_dependencies_train_first_and_lego_subsets():
     assert all(order.index(d) < order.index(c.hash) for c in cells for d in c.deps)
     avg = [c for c in unlearn if c.params["method"] == "lego-avg"]
     assert all(lego[1].hash not in c.deps for c in avg)  # only the same label's cells
+
+
+def test_several_adversarial_grids_expand_and_name_their_index(tmp_path: Path):
+    grid = "{model: %s, protocol: loo, lambdas: {gender: [1]}, include_base: false}"
+    text = "name: t\ndatasets: [{name: synthetic}]\nadversarial:\n  - %s\n  - %s\n"
+    config = load_config(_write(tmp_path, text % (grid % "ncf", grid % "mf")))
+    cells = [c for c in expand(config, tmp_path) if c.kind == "adversarial"]
+    assert sorted(c.params["model"] for c in cells) == ["mf", "ncf"]
+    with pytest.raises(ConfigError, match=r"adversarial\[1\]\.model"):
+        load_config(_write(tmp_path, text % (grid % "ncf", grid % "nfc")))

@@ -12,8 +12,9 @@ from scipy.stats import wilcoxon
 from recunlearn.bench.records import RECORD_FORMAT, write_record, write_sidecar
 from recunlearn.errors import DataError
 from recunlearn.report import build_report, load_reference
+from recunlearn.report.frames import advx_unlearn_frame
 from recunlearn.report.stats import signed_rank
-from recunlearn.report.tables import worse_than
+from recunlearn.report.tables import lego_table1, worse_than
 
 USERS = np.arange(1, 41)
 _RNG = np.random.default_rng(0)
@@ -144,3 +145,45 @@ def test_reference_data_cites_and_matches_the_benchmarks_copy():
     assert all(row["table"].startswith("LEGO Table") for row in reference["lego_table1"]["rows"])
     assert {r["row"] for r in reference["advx_table2"]["rows"]} >= {"MultVAE", "AdvXMultVAE-G"}
     assert reference["ultd_table1"]["coat"]  # ULTD Table 1, read by benchmarks/ultd_table1.py
+
+
+def _adversarial_record(protocol: str, lambdas: dict | None) -> dict:
+    leakage = {
+        "gender": {
+            "kind": "categorical",
+            "paper_mlp": {"bacc": 0.60, "micro_f1": 0.62},
+            "worst": {"attacker": "logreg", "bacc": 0.70, "bacc_gap": 0.2, "chance_bacc": 0.5},
+        }
+    }
+    return {
+        "kind": "adversarial",
+        "_path": "records/x.json",
+        "params": {"data": "ml-100k"},
+        "dataset": {"label": "ML-100K"},
+        "wall": {"train": 3.0},
+        "metrics": {
+            "model": "ncf",
+            "seed": 0,
+            "protocol": protocol,
+            "lambdas": lambdas,
+            "test": {"HR@10": 0.1, "NDCG@10": 0.05},
+            "leakage": {"cv": leakage} if protocol.startswith("loo") else {"heldout": leakage},
+        },
+    }
+
+
+def test_advx_loo_cells_join_the_lego_table_layout():
+    records = [
+        _adversarial_record("loo_full", {"gender": 400.0, "age_raw": 0.0}),
+        _adversarial_record("loo_full", None),  # the base cell: no heads
+        _adversarial_record("user_kfold_full", {"gender": 400.0}),  # AdvX protocol, not LEGO's
+    ]
+    frame = advx_unlearn_frame(records)
+    assert list(frame["method"]) == ["advx (λ=400)"]
+    assert frame.loc[0, "requirement"] == ("gender",)
+    assert frame.loc[0, "paper_bacc"] == 0.60 and frame.loc[0, "worst_bacc"] == 0.70
+    (table,) = lego_table1(frame)
+    (row,) = table.rows
+    assert row[1].text == "advx (λ=400)"
+    # LEGO Table 1's AdvX row (NCF, gender) beside ours, and ours is worse
+    assert row[2].markdown() == "60.00 (paper 55.05 ± 7.81) ▼"

@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recunlearn.bench.config import BenchConfig, DatasetEntry, parse_requirement
+from recunlearn.bench.config import (
+    AdversarialSettings,
+    BenchConfig,
+    DatasetEntry,
+    parse_requirement,
+)
 from recunlearn.bench.data import data_params
 from recunlearn.errors import ConfigError
 from recunlearn.runs.spec import EvalSpec, RunSpec
@@ -143,8 +148,8 @@ def expand(config: BenchConfig, base_dir: Path | None = None) -> list[Cell]:
                         cell = add(Cell("unlearn", params, label, tuple(deps), base.runtime))
                         if method.name == "lego":
                             lego_done[method.label].append((requirement, cell.hash))
-    if config.adversarial is not None:
-        for cell in adversarial_cells(config, base_dir):
+    for adv in config.adversarial:
+        for cell in adversarial_cells(config, adv, base_dir):
             add(cell)
     if config.timing is not None:
         timing = config.timing
@@ -168,14 +173,14 @@ def expand(config: BenchConfig, base_dir: Path | None = None) -> list[Cell]:
     return order(cells.values())
 
 
-def adversarial_cells(config: BenchConfig, base_dir: Path | None) -> list[Cell]:
+def adversarial_cells(
+    config: BenchConfig, adv: AdversarialSettings, base_dir: Path | None
+) -> list[Cell]:
     """The lambda-grid cells (one per dataset x replicate x lambda combination, plus a base
     cell per replicate without adversary heads)."""
     from recunlearn.adversarial.config import AdversaryConfig
     from recunlearn.adversarial.grid import lambda_grid
 
-    adv = config.adversarial
-    assert adv is not None
     options: dict[str, Any] = {}
     if adv.preset == "advx":
         from recunlearn.models.multvae import MultVAE
@@ -289,9 +294,9 @@ def check_attributes(
     if config.methods and config.models:
         for i, requirement in enumerate(config.requirements):
             check(f"requirements[{i}]", parse_requirement(requirement), ids)
-    if config.adversarial is not None:
-        keys = config.adversarial.datasets or ids
-        check("adversarial.lambdas", config.adversarial.lambdas, keys)
+    for n, adv in enumerate(config.adversarial):
+        where = "adversarial" if len(config.adversarial) == 1 else f"adversarial[{n}]"
+        check(f"{where}.lambdas", adv.lambdas, adv.datasets or ids)
     if config.timing is not None:
         key = config.timing.dataset or ids[0]
         for i, requirement in enumerate(config.timing.sequence):

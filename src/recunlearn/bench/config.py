@@ -298,9 +298,17 @@ class BenchConfig(_Section):
     requirements: list[RequirementInput] = Field(default_factory=list)
     methods: list[MethodEntry] = Field(default_factory=list)
     audit: AuditSettings = Field(default_factory=AuditSettings)
-    adversarial: AdversarialSettings | None = None
+    adversarial: list[AdversarialSettings] = Field(default_factory=list)
     timing: TimingSettings | None = None
     extra: list[ExtraGrid] = Field(default_factory=list)
+
+    @field_validator("adversarial", mode="before")
+    @classmethod
+    def _adversarial_list(cls, value: Any) -> Any:
+        """One grid (a mapping) or several (a list: e.g. one per model)."""
+        if value is None:
+            return []
+        return [value] if isinstance(value, dict) else value
 
     @field_validator("requirements")
     @classmethod
@@ -324,6 +332,11 @@ class BenchConfig(_Section):
             if entry.key == key:
                 return entry
         raise KeyError(key)
+
+
+def _grid_field(config: BenchConfig, index: int) -> str:
+    """``adversarial`` (one grid) or ``adversarial[i]`` (several), for error messages."""
+    return "adversarial" if len(config.adversarial) == 1 else f"adversarial[{index}]"
 
 
 # ------------------------------------------------------------------------------ loading
@@ -462,28 +475,28 @@ def check_names(config: BenchConfig, path: str | Path | None = None) -> None:
     if config.methods and not config.models:
         raise config_error(path, "models", "methods are given but no base model")
     sections = [("audit.attackers", config.audit.attackers)]
-    if config.adversarial is not None:
-        sections.append(("adversarial.attackers", config.adversarial.attackers))
+    for i, adv in enumerate(config.adversarial):
+        sections.append((f"{_grid_field(config, i)}.attackers", adv.attackers))
     for field, chosen in sections:
         if chosen == "all":
             continue
         for i, name in enumerate(chosen):
             if name not in attackers:
                 raise _unknown(path, f"{field}[{i}]", "attacker", name, attackers)
-    if config.adversarial is not None:
-        adv = config.adversarial
+    for n, adv in enumerate(config.adversarial):
+        where = _grid_field(config, n)
         if adv.model.lower() not in models:
-            raise _unknown(path, "adversarial.model", "model", adv.model, models)
+            raise _unknown(path, f"{where}.model", "model", adv.model, models)
         for i, key in enumerate(adv.datasets or []):
             if key not in ids:
-                raise _unknown(path, f"adversarial.datasets[{i}]", "dataset id", key, ids)
+                raise _unknown(path, f"{where}.datasets[{i}]", "dataset id", key, ids)
         if adv.preset == "advx" and adv.model.lower() != "multvae":
-            raise config_error(path, "adversarial.preset", "the 'advx' preset is for multvae")
+            raise config_error(path, f"{where}.preset", "the 'advx' preset is for multvae")
         if adv.label_holdout and adv.protocol != "loo":
-            raise config_error(path, "adversarial.label_holdout", "applies to protocol 'loo'")
+            raise config_error(path, f"{where}.label_holdout", "applies to protocol 'loo'")
         orphans = sorted(set(adv.attribute_options) - set(adv.lambdas))
         if orphans:
-            raise config_error(path, "adversarial.attribute_options", f"{orphans} have no lambdas")
+            raise config_error(path, f"{where}.attribute_options", f"{orphans} have no lambdas")
     if config.timing is not None:
         timing = config.timing
         if timing.model.lower() not in models:

@@ -23,6 +23,7 @@ from recunlearn.errors import DataError
 from recunlearn.report import figures, reference, stats, tables
 from recunlearn.report.frames import (
     adversarial_records,
+    advx_unlearn_frame,
     debias_frame,
     model_name,
     timing_frame,
@@ -247,7 +248,8 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
     if base is not None:
         document.add("h2", "Base models")
         document.add("table", base)
-    _unlearning(document, unlearn_frame(records))
+    frames = [f for f in (unlearn_frame(records), advx_unlearn_frame(records)) if not f.empty]
+    _unlearning(document, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
     _timing(document, timing_frame(records))
     _adversarial(document, adversarial_records(records))
     debias = tables.ultd_table1(debias_frame(records))

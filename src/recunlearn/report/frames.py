@@ -37,9 +37,14 @@ def requirement_label(attributes: Iterable[str]) -> str:
 
 def method_rank(methods: Sequence[str]) -> dict[str, int]:
     """Display order: the papers' methods first, the others in order of appearance."""
-    order = [m for m in METHOD_ORDER if m in methods]
-    order += [m for m in methods if m not in order]
-    return {m: i for i, m in enumerate(order)}
+    unique = list(dict.fromkeys(methods))
+
+    def key(method: str) -> tuple[int, int]:
+        papers = reference_method(method)
+        first = METHOD_ORDER.index(papers) if papers in METHOD_ORDER else len(METHOD_ORDER)
+        return first, unique.index(method)
+
+    return {m: i for i, m in enumerate(sorted(unique, key=key))}
 
 
 def mean_std(values: Iterable[float]) -> tuple[float, float | None, int]:
@@ -155,6 +160,66 @@ def adversarial_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any
         grid["_per_user"] = _sidecar(record)
         out.append(grid)
     return out
+
+
+def advx_method_label(lambdas: dict[str, float]) -> str:
+    """``advx (λ=400)`` (several lambdas: ``advx (λ gender=400, age_raw=200)``)."""
+    values = {float(v) for v in lambdas.values()}
+    if len(values) == 1:
+        return f"advx (λ={next(iter(values)):g})"
+    return "advx (λ " + ", ".join(f"{a}={v:g}" for a, v in lambdas.items()) + ")"
+
+
+def reference_method(method: str) -> str:
+    """The papers' name of a displayed method (``advx (λ=400)`` -> ``advx``)."""
+    return method.split(" (")[0]
+
+
+def advx_unlearn_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """``unlearn_frame`` rows for the in-training adversarial cells of the LEGO protocol.
+
+    LEGO Table 1 lists AdvX beside the post-hoc methods: every ``adversarial`` record trained
+    on a ``loo`` split with at least one lambda > 0 becomes a row whose requirement is the
+    attributes with a positive lambda, scored with the same cross-validated attackers.
+    """
+    rows = []
+    for record in records:
+        if record.get("kind") != "adversarial":
+            continue
+        grid = record["metrics"]
+        lambdas = {a: v for a, v in (grid.get("lambdas") or {}).items() if v}
+        cv = grid.get("leakage", {}).get("cv")
+        if not lambdas or not cv or not str(grid.get("protocol", "")).startswith("loo"):
+            continue
+        attrs = [a for a in requirement_key(lambdas) if cv.get(a, {}).get("kind") == "categorical"]
+
+        def average(attacker: str, metric: str, cv: dict = cv, attrs: list = attrs) -> Any:
+            values = [cv[a].get(attacker, {}).get(metric) for a in attrs]
+            return None if not values or None in values else float(np.mean(values))
+
+        rows.append(
+            {
+                "dataset": record["dataset"].get("label", grid.get("dataset")),
+                "dataset_id": record["params"].get("data"),
+                "model": grid["model"],
+                "seed": grid.get("seed"),
+                "requirement": requirement_key(lambdas),
+                "method": advx_method_label(lambdas),
+                "unlearner": "advx",
+                "HR@10": grid["test"].get("HR@10"),
+                "NDCG@10": grid["test"].get("NDCG@10"),
+                "paper_bacc": average("paper_mlp", "bacc"),
+                "paper_f1": average("paper_mlp", "micro_f1"),
+                "worst_bacc": average("worst", "bacc"),
+                "worst_gap": average("worst", "bacc_gap"),
+                "chance_bacc": average("worst", "chance_bacc"),
+                "worst_attackers": {a: cv[a]["worst"].get("attacker") for a in attrs},
+                "unlearn_seconds": record["wall"].get("train"),
+                "record": record["_path"],
+                "per_user": _sidecar(record),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def read_per_user(path: str | None, metric: str = "NDCG@10") -> pd.Series | None:

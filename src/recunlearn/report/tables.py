@@ -21,6 +21,7 @@ from recunlearn.report.frames import (
     mean_std,
     method_rank,
     model_name,
+    reference_method,
     requirement_label,
 )
 
@@ -143,7 +144,7 @@ def lego_table1(frame: pd.DataFrame) -> list[Table]:
                     if cell.empty:
                         row += [TCell("–")] * 4
                         continue
-                    ref = reference.lego_table1(dataset, model, req, method)
+                    ref = reference.lego_table1(dataset, model, req, reference_method(method))
                     values = ref["values"] if ref else {}
                     row += [
                         _cell(
@@ -198,7 +199,7 @@ def lego_detail(frame: pd.DataFrame) -> list[Table]:
             base = group[group["method"] == "original"]["NDCG@10"].mean()
             for method in sorted(group["method"].unique(), key=lambda m: ranks[m]):
                 cell = group[group["method"] == method]
-                ref = reference.lego_table1(dataset, model, req, method)
+                ref = reference.lego_table1(dataset, model, req, reference_method(method))
                 values = ref["values"] if ref else {}
                 ratio = cell["NDCG@10"].mean() / base if base and not math.isnan(base) else math.nan
                 attackers = sorted({a for d in cell["worst_attackers"] for a in d.values()})
