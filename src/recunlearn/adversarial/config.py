@@ -84,11 +84,19 @@ class AdversaryConfig(BaseModel):
         selection_min_epoch: with ``selection="adversary"``, epochs before this one are never
             kept (Adv-MultVAE: 10).
         seed: seed of the heads' initialisation and dropout (None = the model's seed).
+        objective: what the representation is trained against. ``reversal`` (the papers'):
+            gradient reversal, the representation ascends the heads' loss -- unbounded, so it
+            can win by making the heads confidently *wrong*, which keeps the attribute
+            readable (measured on NCF: the heads' BAcc falls below chance while a fresh
+            attacker reads gender perfectly). ``confusion``: the heads learn on a detached
+            representation and the representation descends ``lambda`` times the heads'
+            distance from a know-nothing prediction (:meth:`AttributeHead.confusion`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     attributes: dict[str, AttributeAdversary] = Field(..., min_length=1)
+    objective: Literal["reversal", "confusion"] = "reversal"
     lr: float = Field(1e-3, gt=0, allow_inf_nan=False)
     weight_decay: float = Field(1e-4, ge=0, allow_inf_nan=False)
     loss_weight: float = Field(1.0, ge=0, allow_inf_nan=False)

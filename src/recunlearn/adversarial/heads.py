@@ -67,10 +67,13 @@ class ParallelMLP(torch.nn.Module):
             self.weights.append(torch.nn.Parameter(w / self.param_scale))
             self.biases.append(torch.nn.Parameter(b / self.param_scale))
 
-    def forward(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, *, generator: torch.Generator | None = None, frozen: bool = False
+    ) -> torch.Tensor:
         """Outputs of every head, ``(n_heads, n, out_dim)``, for inputs ``x`` ``(n, in_dim)``.
 
-        Dropout is applied when ``generator`` is given (training) and ``dropout > 0``.
+        Dropout is applied when ``generator`` is given (training) and ``dropout > 0``;
+        ``frozen`` sends no gradient to the heads' parameters (only to ``x``).
         """
         h = x.unsqueeze(0).expand(self.n_heads, *x.shape)
         if generator is not None and self.dropout > 0:
@@ -79,6 +82,8 @@ class ParallelMLP(torch.nn.Module):
         act = _ACTIVATIONS[self.activation]
         last = len(self.weights) - 1
         for index, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            if frozen:
+                w, b = w.detach(), b.detach()
             s = self.param_scale
             h = torch.baddbmm((b * s).unsqueeze(1), h, w * s)
             if index < last:
@@ -155,6 +160,22 @@ class AttributeHead(torch.nn.Module):
                 outputs.reshape(n_heads * n, -1), target.repeat(n_heads), weight=self.class_weights
             )
         return F.mse_loss(outputs[..., 0], target.unsqueeze(0).expand(n_heads, n))
+
+    def confusion(
+        self, x: torch.Tensor, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """How far the (frozen) heads are from knowing nothing, as a loss for the encoder.
+
+        Categorical: mean cross-entropy of every head's prediction to the uniform distribution
+        (smallest, ``log C``, when each head outputs uniform probabilities). Continuous: mean
+        squared distance of the predictions to the labelled users' mean scaled target. Unlike
+        a reversed cross-entropy it is bounded below, so the encoder cannot lower it by making
+        the heads *confidently wrong* (which leaves the attribute readable by a new attacker).
+        """
+        outputs = self.mlp(x, generator=generator, frozen=True)
+        if self.categorical:
+            return -torch.log_softmax(outputs, dim=-1).mean()
+        return (outputs[..., 0] - self.targets.mean_scaled).pow(2).mean()
 
     def ensemble(self, outputs: torch.Tensor) -> torch.Tensor:
         """Heads combined: mean class probabilities ``(n, C)`` or mean value ``(n,)`` in the

@@ -60,6 +60,13 @@ class AttributeTargets:
         return self.attribute.n_classes if self.kind == "categorical" else 1
 
     @property
+    def mean_scaled(self) -> float:
+        """Continuous only: mean scaled target of the labelled users (0.0 for categorical)."""
+        if self.kind != "continuous" or not bool(self.labelled.any()):
+            return 0.0
+        return float(self.values[self.labelled].mean())
+
+    @property
     def n_labelled(self) -> int:
         """Users whose label the adversary uses."""
         return int(self.labelled.sum())
