@@ -270,6 +270,15 @@ def advx_report(table: pd.DataFrame, attributes: list[str]) -> list[str]:
                     best_debiasing(part, cat, kind="categorical", candidates=kinds == "advx"),
                 )
             )
+        if cat and (kinds == f"confusion:adv:{cat}").any():
+            picks.append(
+                (
+                    f"Adv-{cat} (confusion objective)",
+                    best_debiasing(
+                        part, cat, kind="categorical", candidates=kinds == f"confusion:adv:{cat}"
+                    ),
+                )
+            )
         if cont:
             picks.append(
                 (
@@ -324,9 +333,11 @@ def lego_report(table: pd.DataFrame, attribute: str = "gender") -> list[str]:
         part = part.reset_index(drop=True)
         kinds = part.apply(lambda r: variant(r, [attribute]), axis=1)
         base = part[kinds == "base"].iloc[0] if (kinds == "base").any() else None
-        best = best_debiasing(
-            part, attribute, kind="categorical", column="paper_mlp", candidates=kinds != "base"
-        )
+        cells = [("base", base)] + [
+            ("AdvX" if kind == f"adv:{attribute}" else kind.replace(f":adv:{attribute}", ""), row)
+            for kind, (_, row) in zip(kinds, part.iterrows(), strict=True)
+            if kind != "base"
+        ]
         header = [
             "model",
             "λ",
@@ -338,7 +349,7 @@ def lego_report(table: pd.DataFrame, attribute: str = "gender") -> list[str]:
             "s/epoch",
         ]
         rows = []
-        for label, row in (("base", base), ("AdvX best", best)):
+        for label, row in cells:
             if row is None:
                 continue
             rows.append(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-KEYS = ("dataset", "protocol", "model", "cell")
+KEYS = ("dataset", "protocol", "model", "objective", "cell")
 """Columns identifying a grid cell across replicates."""
 
 
@@ -29,6 +29,13 @@ def cell_label(lambdas: Mapping[str, float] | None) -> str:
     if lambdas is None:
         return "base"
     return ",".join(f"{name}={value:g}" for name, value in lambdas.items())
+
+
+def objective_of(record: Mapping[str, Any]) -> str:
+    """``none`` (no heads), ``reversal`` (the papers' gradient reversal) or ``confusion``."""
+    if record.get("lambdas") is None:
+        return "none"
+    return (record.get("adversary") or {}).get("objective", "reversal")
 
 
 def _leakage_source(record: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
@@ -46,6 +53,7 @@ def record_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "dataset": record["dataset"],
         "protocol": record["protocol"],
         "model": record["model"],
+        "objective": objective_of(record),
         "cell": cell_label(lambdas),
         "base": lambdas is None,
         "replicate": record["replicate"],
@@ -108,15 +116,20 @@ def cell_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def variant(row: Mapping[str, Any], attributes: Sequence[str]) -> str:
-    """``base``, ``zero`` (all lambdas 0), ``adv:<attr>`` (one attribute > 0) or ``advx``."""
+    """``base``, ``zero`` (all lambdas 0), ``adv:<attr>`` (one attribute > 0) or ``advx``;
+    cells trained with another objective than gradient reversal get it as a prefix
+    (``confusion:adv:gender``), so the papers' picks never select them."""
     if row.get("base"):
         return "base"
     active = [a for a in attributes if (row.get(f"lambda:{a}") or 0) > 0]
     if not active:
-        return "zero"
-    if len(active) == 1:
-        return f"adv:{active[0]}"
-    return "advx"
+        kind = "zero"
+    elif len(active) == 1:
+        kind = f"adv:{active[0]}"
+    else:
+        kind = "advx"
+    objective = row.get("objective", "reversal")
+    return kind if objective in ("reversal", None) else f"{objective}:{kind}"
 
 
 def best_debiasing(

@@ -176,17 +176,29 @@ def _timing(document: Document, frame: pd.DataFrame) -> None:
 def _adversarial(document: Document, records: list[dict[str, Any]]) -> None:
     if not records:
         return
-    from recunlearn.adversarial.summary import cell_label, cell_table, records_frame
+    from recunlearn.adversarial.summary import (
+        cell_label,
+        cell_table,
+        objective_of,
+        records_frame,
+    )
 
     document.add("h2", "In-training adversarial removal (AdvX Table 2)")
     document.add("p", "Paper: " + reference.citation("advx_table2") + ".")
     paths: dict[tuple, list[str]] = {}
     for r in records:
-        key = (r["dataset"], r["protocol"], r["model"], cell_label(r.get("lambdas")))
+        key = (
+            r["dataset"],
+            r["protocol"],
+            r["model"],
+            objective_of(r),
+            cell_label(r.get("lambdas")),
+        )
         paths.setdefault(key, []).append(r["_path"])
 
     def link_for(row: pd.Series) -> tuple[str, ...]:
-        return tuple(paths.get((row["dataset"], row["protocol"], row["model"], row["cell"]), ()))
+        key = (row["dataset"], row["protocol"], row["model"], row["objective"], row["cell"])
+        return tuple(paths.get(key, ()))
 
     for table in tables.advx_table2(records, link_for):
         document.add("table", table)

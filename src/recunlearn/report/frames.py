@@ -162,12 +162,14 @@ def adversarial_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any
     return out
 
 
-def advx_method_label(lambdas: dict[str, float]) -> str:
-    """``advx (λ=400)`` (several lambdas: ``advx (λ gender=400, age_raw=200)``)."""
+def advx_method_label(lambdas: dict[str, float], objective: str = "reversal") -> str:
+    """``advx (λ=400)`` (several lambdas: ``advx (λ gender=400, age_raw=200)``); the bounded
+    objective is ``advx-confusion (...)``, which the papers do not report."""
+    name = "advx" if objective == "reversal" else f"advx-{objective}"
     values = {float(v) for v in lambdas.values()}
     if len(values) == 1:
-        return f"advx (λ={next(iter(values)):g})"
-    return "advx (λ " + ", ".join(f"{a}={v:g}" for a, v in lambdas.items()) + ")"
+        return f"{name} (λ={next(iter(values)):g})"
+    return f"{name} (λ " + ", ".join(f"{a}={v:g}" for a, v in lambdas.items()) + ")"
 
 
 def reference_method(method: str) -> str:
@@ -204,7 +206,9 @@ def advx_unlearn_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
                 "model": grid["model"],
                 "seed": grid.get("seed"),
                 "requirement": requirement_key(lambdas),
-                "method": advx_method_label(lambdas),
+                "method": advx_method_label(
+                    lambdas, (grid.get("adversary") or {}).get("objective", "reversal")
+                ),
                 "unlearner": "advx",
                 "HR@10": grid["test"].get("HR@10"),
                 "NDCG@10": grid["test"].get("NDCG@10"),
