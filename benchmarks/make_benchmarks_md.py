@@ -195,10 +195,13 @@ def build() -> str:
     table1 = RESULTS / "unlearning_table1.jsonl"
     if table1.exists():
         parts += [
-            "## Issue 4 — post-hoc multi-attribute unlearning (in progress)",
+            "## Issue 4 — post-hoc multi-attribute unlearning (LEGO Table 1 cells)",
             "",
             "Command: `python benchmarks/unlearning_table1.py --dataset ml-100k --data-dir DIR "
-            "--seeds 0 --heldout`. `paper-MLP`: the papers' attacker, 5-fold CV over the labelled "
+            "--seeds 0 1 2 --methods original dp d2dfr lego lego-scaled lego-fitq` (the "
+            "inductive rows: `--seeds 0 --heldout --methods linear-erasure inductive-map`; "
+            "ML-1M, users 1-2999: `--seeds 0 --methods original dp lego`, the first half of "
+            "ML-1M only, not comparable with LEGO's ML-1M numbers). `paper-MLP`: the papers' attacker, 5-fold CV over the labelled "
             "users (transductive). `worst-case`: per attribute the attacker (of six) farthest from "
             "chance in either direction. `held-out`: 20 % of users' labels hidden from the "
             "unlearner; attackers trained on the others' protected rows, tested on them.",
