@@ -247,10 +247,14 @@ def build() -> str:
         parts += [
             "## Issue 5 — in-training adversarial removal (Adv / AdvX heads)",
             "",
-            "Command: `python benchmarks/adversarial_grid.py --dataset ml-100k --data-dir DIR "
-            "--model multvae --folds 0 1 2 3 4 --grid gender=0,400 age_raw=0,400` (ML-100K: the "
-            "full ML-1M ratings are not available here; lambda 400 is AdvX's best-gender value, "
-            "not tuned by us). `worst` here is the worse of the AdvX attacker and logistic "
+            "Commands: `python benchmarks/adversarial_grid.py --dataset ml-100k --data-dir DIR "
+            "--model multvae --folds 0 1 2 3 4 --grid gender=0,400 age_raw=0,400`; the same "
+            "with `--dataset ml-1m-users1-2999 --age-scale 60` (the first half of ML-1M: the "
+            "full ratings file is not available here) and `--grid gender=600,800 age_raw=0`; "
+            "LEGO's protocol: `--model ncf lightgcn --protocol loo --attributes gender --lambdas "
+            "10 400 --seeds 0`; rows marked confusion add `--adv-set objective=confusion` (our "
+            "bounded objective, not the papers'). Lambda 400 is AdvX's best-gender value. "
+            "`worst` here is the worse of the AdvX attacker and logistic "
             "regression, tested on the fold's held-out users (the grid ran without "
             "`--full-audit`, so it is a weaker worst case than the audit tables'). Dates: "
             f"{', '.join(sorted({r.get('created', '-')[:10] for r in records}))}.",
