@@ -26,6 +26,7 @@ sys.path.insert(0, str(HERE))
 import adversarial_grid  # noqa: E402
 import audit_base_models  # noqa: E402
 import base_models  # noqa: E402
+import bench_smoke  # noqa: E402
 import protocol_gap  # noqa: E402
 import speed  # noqa: E402
 import ultd_table1  # noqa: E402
@@ -260,6 +261,19 @@ def build() -> str:
             f"{', '.join(sorted({r.get('created', '-')[:10] for r in records}))}.",
             "",
             adversarial_grid.report_markdown(records, ["gender", "age_raw"]),
+            "",
+        ]
+    smoke = RESULTS / "bench_smoke.jsonl"
+    if smoke.exists():
+        parts += [
+            "## Issue 6 — benchmark runner: the smoke config end to end",
+            "",
+            "Command: `python benchmarks/bench_smoke.py` (`recunlearn bench "
+            "benchmarks/configs/smoke.yaml` into a fresh folder, then `recunlearn report`; "
+            "target < 3 minutes). Load before the run shows whether other benchmarks shared "
+            "the two cores.",
+            "",
+            bench_smoke.report(smoke),
             "",
         ]
     ultd = RESULTS / "ultd_table1.jsonl"
