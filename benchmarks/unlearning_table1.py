@@ -280,21 +280,33 @@ def combination_trajectory(
     return out
 
 
-def trajectories(args) -> None:
-    """Weight trajectories of every combination variant on the same bricks (NCF, seed 0)."""
+def first_model_run(args):
+    """(dataset, seed-0 run of the first ``--models`` entry, labels) for the one-model studies."""
     torch.set_num_threads(args.threads)
     data_spec = DataSpec(name=args.dataset, data_dir=args.data_dir)
     dataset = load_data(data_spec)
     run = base_run(dataset, data_spec, args.models[0], 0, Path(args.runs_dir))
-    labels = labels_from_dataset(dataset)
-    lego = make_unlearner("lego").fit(run.model.user_embeddings(), labels)
-    lego.prepare(list(TRAJECTORY_ATTRIBUTES))
-    record = {
+    return dataset, run, labels_from_dataset(dataset)
+
+
+def study_header(args, dataset) -> dict:
+    """Provenance fields of a one-model study record."""
+    return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": git_commit(),
         "dataset": dataset.label,
         "model": args.models[0],
         "threads": args.threads,
+    }
+
+
+def trajectories(args) -> None:
+    """Weight trajectories of every combination variant on the same bricks (NCF, seed 0)."""
+    dataset, run, labels = first_model_run(args)
+    lego = make_unlearner("lego").fit(run.model.user_embeddings(), labels)
+    lego.prepare(list(TRAJECTORY_ATTRIBUTES))
+    record = {
+        **study_header(args, dataset),
         "variants": {
             name: combination_trajectory(lego, labels, updates=updates)
             for name, updates in COMBINATION_VARIANTS.items()
@@ -310,11 +322,7 @@ def trajectories(args) -> None:
 def efficiency(args) -> None:
     """Dynamic requirements G -> G+A -> G+A+O -> A+O -> O: store vs recompute, D2DFR; and one
     calibration on a 6,040 x 64 matrix."""
-    torch.set_num_threads(args.threads)
-    data_spec = DataSpec(name=args.dataset, data_dir=args.data_dir)
-    dataset = load_data(data_spec)
-    run = base_run(dataset, data_spec, args.models[0], 0, Path(args.runs_dir))
-    labels = labels_from_dataset(dataset)
+    dataset, run, labels = first_model_run(args)
     original = run.model.user_embeddings()
     scorer = model_scorer(run.model, run.split.test.known)
     sequence = ["gender", "age,gender", "age,gender,occupation", "age,occupation", "occupation"]
@@ -364,11 +372,7 @@ def efficiency(args) -> None:
         }
     )
     record = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": git_commit(),
-        "dataset": dataset.label,
-        "model": args.models[0],
-        "threads": args.threads,
+        **study_header(args, dataset),
         "rows": rows,
         "combination_trajectory": trajectory,
     }

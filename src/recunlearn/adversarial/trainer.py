@@ -267,17 +267,17 @@ class AdversarialTrainer:
             if not bool(mask.any()):
                 continue
             target = targets.values[users[mask]]
-            if self.config.objective == "reversal":
-                outputs = head(grad_reverse(user_repr[mask], head.lam), generator=self._generator)
-                loss = head.loss(outputs, target)
-                total = total + self.config.loss_weight * loss
-            else:  # confusion: heads learn on a detached input, the encoder confuses them
-                outputs = head(user_repr[mask].detach(), generator=self._generator)
-                loss = head.loss(outputs, target)
-                total = total + self.config.loss_weight * loss
-                if head.lam > 0:
-                    confusion = head.confusion(user_repr[mask], generator=self._generator)
-                    total = total + self.config.loss_weight * head.lam * confusion
+            reversal = self.config.objective == "reversal"
+            # confusion: the heads learn on a detached input and the encoder confuses them
+            inputs = (
+                grad_reverse(user_repr[mask], head.lam) if reversal else user_repr[mask].detach()
+            )
+            outputs = head(inputs, generator=self._generator)
+            loss = head.loss(outputs, target)
+            total = total + self.config.loss_weight * loss
+            if not reversal and head.lam > 0:
+                confusion = head.confusion(user_repr[mask], generator=self._generator)
+                total = total + self.config.loss_weight * head.lam * confusion
             stats[name].add(head, outputs.detach(), target, float(loss.detach()))
         if self.config.weight_decay > 0:
             norms = [self._head(name).mlp.squared_norm() for name in self.heads_]

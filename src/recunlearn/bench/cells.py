@@ -295,8 +295,7 @@ def check_attributes(
         for i, requirement in enumerate(config.requirements):
             check(f"requirements[{i}]", parse_requirement(requirement), ids)
     for n, adv in enumerate(config.adversarial):
-        where = "adversarial" if len(config.adversarial) == 1 else f"adversarial[{n}]"
-        check(f"{where}.lambdas", adv.lambdas, adv.datasets or ids)
+        check(f"{config.adversarial_field(n)}.lambdas", adv.lambdas, adv.datasets or ids)
     if config.timing is not None:
         key = config.timing.dataset or ids[0]
         for i, requirement in enumerate(config.timing.sequence):

@@ -326,17 +326,16 @@ class BenchConfig(_Section):
             )
         return self
 
+    def adversarial_field(self, index: int) -> str:
+        """``adversarial`` (one grid) or ``adversarial[i]`` (several), for error messages."""
+        return "adversarial" if len(self.adversarial) == 1 else f"adversarial[{index}]"
+
     def dataset(self, key: str) -> DatasetEntry:
         """The dataset entry with id ``key``."""
         for entry in self.datasets:
             if entry.key == key:
                 return entry
         raise KeyError(key)
-
-
-def _grid_field(config: BenchConfig, index: int) -> str:
-    """``adversarial`` (one grid) or ``adversarial[i]`` (several), for error messages."""
-    return "adversarial" if len(config.adversarial) == 1 else f"adversarial[{index}]"
 
 
 # ------------------------------------------------------------------------------ loading
@@ -476,7 +475,7 @@ def check_names(config: BenchConfig, path: str | Path | None = None) -> None:
         raise config_error(path, "models", "methods are given but no base model")
     sections = [("audit.attackers", config.audit.attackers)]
     for i, adv in enumerate(config.adversarial):
-        sections.append((f"{_grid_field(config, i)}.attackers", adv.attackers))
+        sections.append((f"{config.adversarial_field(i)}.attackers", adv.attackers))
     for field, chosen in sections:
         if chosen == "all":
             continue
@@ -484,7 +483,7 @@ def check_names(config: BenchConfig, path: str | Path | None = None) -> None:
             if name not in attackers:
                 raise _unknown(path, f"{field}[{i}]", "attacker", name, attackers)
     for n, adv in enumerate(config.adversarial):
-        where = _grid_field(config, n)
+        where = config.adversarial_field(n)
         if adv.model.lower() not in models:
             raise _unknown(path, f"{where}.model", "model", adv.model, models)
         for i, key in enumerate(adv.datasets or []):

@@ -184,6 +184,8 @@ def advx_unlearn_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     on a ``loo`` split with at least one lambda > 0 becomes a row whose requirement is the
     attributes with a positive lambda, scored with the same cross-validated attackers.
     """
+    from recunlearn.adversarial.summary import objective_of
+
     rows = []
     for record in records:
         if record.get("kind") != "adversarial":
@@ -206,9 +208,7 @@ def advx_unlearn_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
                 "model": grid["model"],
                 "seed": grid.get("seed"),
                 "requirement": requirement_key(lambdas),
-                "method": advx_method_label(
-                    lambdas, (grid.get("adversary") or {}).get("objective", "reversal")
-                ),
+                "method": advx_method_label(lambdas, objective_of(grid)),
                 "unlearner": "advx",
                 "HR@10": grid["test"].get("HR@10"),
                 "NDCG@10": grid["test"].get("NDCG@10"),
