@@ -81,3 +81,22 @@ def test_stacked_nets_equal_the_sum_of_single_nets(classes):
 def test_stacked_nets_refuse_mixed_kinds():
     with pytest.raises(ValueError, match="separately"):
         StackedVariationalNets(4, [2, 0])
+
+
+@pytest.mark.parametrize("classes", [[2, 3, 21], [0, 0]])
+def test_hand_written_gradients_match_autograd(classes):
+    torch.manual_seed(0)
+    nets = StackedVariationalNets(8, classes, hidden=16).double()
+    with torch.no_grad():  # push some log-variances past the clamp, so its mask is exercised
+        nets.b2.add_(torch.randn_like(nets.b2) * 12)
+    u = torch.randn(len(classes), 50, 8, dtype=torch.double, requires_grad=True)
+    if classes[0]:
+        a = torch.stack([torch.randint(0, c, (50,)) for c in classes])
+    else:
+        a = torch.randn(len(classes), 50, dtype=torch.double)
+    expected = torch.autograd.grad(-nets.log_likelihood(u, a), list(nets.parameters()))
+    nets.likelihood_gradients(u.detach(), a)
+    for reference, parameter in zip(expected, nets.parameters(), strict=True):
+        torch.testing.assert_close(parameter.grad, reference)
+    (expected_u,) = torch.autograd.grad(nets.vclub(u, a), [u])
+    torch.testing.assert_close(nets.vclub_input_gradient(u.detach(), a), expected_u)

@@ -215,10 +215,12 @@ def combine(
     The requirement's variational networks are stacked (one batched MLP per attribute kind) and
     every attribute draws a batch of the same size (``batch_size``, or its number of labelled
     users when fewer), so a step costs a few batched matmuls whatever the number of attributes.
+    Their gradients, and the weights' gradient through the mix and the softmax, are written out
+    by hand (no autograd graph per step): the same steps as before, about twice as fast.
     """
     k = len(bricks)
     stack = torch.stack(bricks)  # (k, N, d)
-    theta = torch.zeros(k, requires_grad=True)
+    theta = torch.zeros(k, requires_grad=True)  # gradients are set by hand below
     if config.combination == "average" or k == 1 or config.combination_steps == 0:
         weights = torch.full((k,), 1.0 / k)
         return torch.einsum("k,knd->nd", weights, stack), weights.numpy()
@@ -233,41 +235,45 @@ def combine(
     size = min(config.batch_size, *(len(r) for r, _, _ in prepared))
     params = [p for nets, _, _ in groups for p in nets.parameters()]
     opt_q = make_adam(params, lr=config.lr_variational)
-    opt_theta = torch.optim.Adam([theta], lr=config.lr_combination)
+    opt_theta = make_adam([theta], lr=config.lr_combination)
 
     def draw(weights: torch.Tensor) -> list:
-        """One batch per attribute group: (nets, mixed embeddings, targets)."""
+        """One batch per attribute group: (nets, brick rows, mixed embeddings, targets)."""
         batches = []
         for nets, rows, targets in groups:
             picks = [_batch(len(r), size, generator) for r in rows]
             index = torch.stack([r[pick] for r, pick in zip(rows, picks, strict=True)])
             target = torch.stack([t[pick] for t, pick in zip(targets, picks, strict=True)])
-            u = torch.einsum("k,kad->ad", weights, stack[:, index.reshape(-1)])
-            batches.append((nets, u.reshape(*index.shape, -1), target))
+            gathered = stack.index_select(1, index.flatten()).flatten(1)  # (bricks, rows * d)
+            u = (weights @ gathered).reshape(*index.shape, -1)
+            batches.append((nets, gathered, u, target))
         return batches
 
     def fit_q(batches: list) -> None:
-        opt_q.zero_grad(set_to_none=True)
-        likelihood = sum(nets.log_likelihood(u.detach(), t) for nets, u, t in batches)
-        (-likelihood).backward()
+        # hand-written gradients (StackedVariationalNets.likelihood_gradients): no autograd
+        for nets, _, u, t in batches:
+            nets.likelihood_gradients(u, t)
         opt_q.step()
 
     with torch.no_grad():
         start = torch.softmax(theta, dim=0)
-    for _ in range(config.combination_q_warmup):
-        fit_q(draw(start))
-    for step in range(config.combination_steps):
-        weights = torch.softmax(theta, dim=0)
-        for _ in range(config.combination_q_steps - 1):
-            fit_q(draw(weights.detach()))
-        batches = draw(weights)
-        fit_q(batches)
-        total = sum(nets.vclub(u, t) for nets, u, t in batches)
-        # only theta needs a gradient: skip the networks' weight gradients
-        (theta.grad,) = torch.autograd.grad(total, [theta])
-        opt_theta.step()
-        if on_step is not None:
-            on_step(step, torch.softmax(theta.detach(), dim=0).numpy())
+        for _ in range(config.combination_q_warmup):
+            fit_q(draw(start))
+        for step in range(config.combination_steps):
+            weights = torch.softmax(theta, dim=0)
+            for _ in range(config.combination_q_steps - 1):
+                fit_q(draw(weights))
+            batches = draw(weights)
+            fit_q(batches)
+            # d(sum of vCLUB)/d weights through u = sum_k w_k U_k[rows], then through softmax
+            grad_w = sum(
+                gathered @ nets.vclub_input_gradient(u, t).flatten()
+                for nets, gathered, u, t in batches
+            )
+            theta.grad = weights * (grad_w - weights @ grad_w)
+            opt_theta.step()
+            if on_step is not None:
+                on_step(step, torch.softmax(theta, dim=0).numpy())
     weights = torch.softmax(theta.detach(), dim=0)
     return torch.einsum("k,knd->nd", weights, stack), weights.numpy()
 

@@ -108,6 +108,62 @@ class StackedVariationalNets(torch.nn.Module):
         hidden = torch.relu(torch.baddbmm(self.b1, u, self.w1))
         return torch.baddbmm(self.b2, hidden, self.w2) + self.padding
 
+    def _heads(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Gaussian head: mean, clamped log-variance and the clamp's pass-through mask."""
+        raw = out[..., 1]
+        return out[..., 0], raw.clamp(-10.0, 10.0), ((raw > -10.0) & (raw < 10.0)).to(raw.dtype)
+
+    def likelihood_gradients(self, u: torch.Tensor, a: torch.Tensor) -> None:
+        """Set every parameter's ``.grad`` to the gradient of ``-log_likelihood(u, a)``.
+
+        Written out by hand (softmax / Gaussian head, ReLU, two affine maps): the combination
+        takes hundreds of tiny steps, and autograd's per-call overhead was most of their cost.
+        ``tests/unlearning/test_vclub.py`` checks it against autograd.
+        """
+        pre = torch.baddbmm(self.b1, u, self.w1)
+        hidden = torch.relu(pre)
+        out = torch.baddbmm(self.b2, hidden, self.w2) + self.padding
+        batch = u.shape[1]
+        if self.continuous:
+            mu, logvar, passes = self._heads(out)
+            inv = (-logvar).exp()
+            residual = a - mu
+            d_out = torch.stack([-residual * inv, 0.5 * (1.0 - residual**2 * inv) * passes], dim=-1)
+        else:
+            d_out = torch.softmax(out, dim=2)
+            d_out.scatter_add_(2, a[..., None], torch.full_like(a[..., None], -1.0, dtype=u.dtype))
+        d_out /= batch
+        d_hidden = torch.bmm(d_out, self.w2.transpose(1, 2)) * (pre > 0)
+        self.w2.grad = torch.bmm(hidden.transpose(1, 2), d_out)
+        self.b2.grad = d_out.sum(dim=1, keepdim=True)
+        self.w1.grad = torch.bmm(u.transpose(1, 2), d_hidden)
+        self.b1.grad = d_hidden.sum(dim=1, keepdim=True)
+
+    def vclub_input_gradient(self, u: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """The gradient of ``vclub(u, a)`` with respect to ``u`` (k, B, d), written out by hand.
+
+        For a categorical head the gradient of the per-row vCLUB term with respect to the
+        logits is ``onehot(a_i) - p_B`` whatever q predicts, so only the hidden layer's ReLU
+        pattern is needed from the forward pass.
+        """
+        pre = torch.baddbmm(self.b1, u, self.w1)
+        batch = u.shape[1]
+        if self.continuous:
+            out = torch.baddbmm(self.b2, torch.relu(pre), self.w2)
+            mu, logvar, passes = self._heads(out)
+            inv = (-logvar).exp()
+            mean = a.mean(dim=1, keepdim=True)
+            spread = (mean - mu) ** 2 + a.var(dim=1, unbiased=False)[:, None]
+            d_out = torch.stack(
+                [(a - mean) * inv, 0.5 * ((a - mu) ** 2 - spread) * inv * passes], dim=-1
+            )
+        else:
+            d_out = F.one_hot(a, num_classes=self.w2.shape[2]).to(u.dtype)
+            d_out -= d_out.mean(dim=1, keepdim=True)
+        d_out /= batch
+        d_hidden = torch.bmm(d_out, self.w2.transpose(1, 2)) * (pre > 0)
+        return torch.bmm(d_hidden, self.w1.transpose(1, 2))
+
     def log_likelihood(self, u: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """Sum over the k networks of the batch mean of log q(a_i | u_i); u (k, B, d), a (k, B)."""
         out = self._out(u)
