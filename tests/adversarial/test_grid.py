@@ -9,10 +9,17 @@ from recunlearn.adversarial.attacker import AdvXAttackerClassifier, advx_attack
 from recunlearn.adversarial.config import AdversaryConfig
 from recunlearn.adversarial.grid import GridSetup, lambda_grid, read_records, run_grid
 from recunlearn.adversarial.plots import plot_lambda_heatmaps, plot_tradeoff
-from recunlearn.adversarial.summary import best_debiasing, cell_table, records_frame, variant
+from recunlearn.adversarial.summary import (
+    best_debiasing,
+    cell_table,
+    objective_of,
+    records_frame,
+    variant,
+)
 from recunlearn.data.synthetic import make_synthetic
 from recunlearn.errors import ConfigError
 from recunlearn.models.multvae import MultVAE
+from recunlearn.report.frames import advx_method_label
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +115,20 @@ def test_advx_attacker_reads_planted_signal_and_not_noise(dataset):
     assert age["mae_scaled"] == pytest.approx(age["mae"] / 60)
     clf = AdvXAttackerClassifier(epochs=5).fit(planted[train], gender[train])
     assert clf.predict_proba(planted[test]).shape == (50, 2)
+
+
+@pytest.mark.parametrize(
+    ("adversary", "objective", "label"),
+    [
+        ({}, "reversal", "advx (λ=400)"),
+        ({"selection": "ndcg"}, "reversal", "advx (λ=400)"),
+        ({"selection": "adversary"}, "reversal-advsel", "advx-advsel (λ=400)"),
+        ({"objective": "confusion"}, "confusion", "advx-confusion (λ=400)"),
+    ],
+)
+def test_cells_of_other_recipes_are_kept_apart(adversary, objective, label):
+    """Adversary-selected or confusion cells never share a key with the papers' recipe."""
+    record = {"lambdas": {"gender": 400.0}, "adversary": adversary}
+    assert objective_of(record) == objective
+    assert objective_of({"lambdas": None, "adversary": adversary}) == "none"
+    assert advx_method_label(record["lambdas"], objective) == label

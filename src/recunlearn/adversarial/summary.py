@@ -32,10 +32,19 @@ def cell_label(lambdas: Mapping[str, float] | None) -> str:
 
 
 def objective_of(record: Mapping[str, Any]) -> str:
-    """``none`` (no heads), ``reversal`` (the papers' gradient reversal) or ``confusion``."""
+    """``none`` (no heads), ``reversal`` (the papers' gradient reversal) or ``confusion``.
+
+    Cells whose epoch was selected by the heads' leakage (``selection="adversary"``) get a
+    ``-advsel`` suffix (``reversal-advsel``): they are another training recipe, so their
+    replicates are never averaged with, nor shown as, the NDCG-selected cells.
+    """
     if record.get("lambdas") is None:
         return "none"
-    return (record.get("adversary") or {}).get("objective", "reversal")
+    adversary = record.get("adversary") or {}
+    objective = adversary.get("objective", "reversal")
+    if adversary.get("selection", "ndcg") == "adversary":
+        objective += "-advsel"
+    return objective
 
 
 def _leakage_source(record: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:

@@ -165,7 +165,7 @@ def adversarial_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any
 def advx_method_label(lambdas: dict[str, float], objective: str = "reversal") -> str:
     """``advx (λ=400)`` (several lambdas: ``advx (λ gender=400, age_raw=200)``); the bounded
     objective is ``advx-confusion (...)``, which the papers do not report."""
-    name = "advx" if objective == "reversal" else f"advx-{objective}"
+    name = "advx" if objective == "reversal" else f"advx-{objective.removeprefix('reversal-')}"
     values = {float(v) for v in lambdas.values()}
     if len(values) == 1:
         return f"{name} (λ={next(iter(values)):g})"
