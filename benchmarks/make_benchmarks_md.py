@@ -229,6 +229,7 @@ def build() -> str:
             "",
         ]
         parts += combination_trajectory_table(record.get("combination_trajectory"))
+    parts += combine_timing_table(RESULTS / "unlearning_combine_timing.jsonl")
     combination = RESULTS / "unlearning_combination.json"
     if combination.exists():
         record = json.loads(combination.read_text())
@@ -291,6 +292,31 @@ def build() -> str:
     for note in sorted((HERE / "notes").glob("*.md")):
         parts += [note.read_text().rstrip(), ""]
     return "\n".join(parts)
+
+
+def combine_timing_table(path: Path) -> list[str]:
+    """Seconds of one Flexible Combination on cached bricks (target < 1 s), per record."""
+    if not path.exists():
+        return []
+    lines = [
+        "### Combining cached bricks (target < 1 s)",
+        "",
+        "Command: `python benchmarks/unlearning_table1.py --combine-timing --models ncf "
+        "--seeds 0 1 2 --threads T` (seed-0 bricks of the paper's settings; each requirement "
+        "combined 5 times per combination seed; mean ± std).",
+        "",
+        "| date | commit | threads | users × dim | steps | requirement | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for record in map(json.loads, path.read_text().splitlines()):
+        for row in record["rows"]:
+            times = np.asarray(row["seconds"])
+            lines.append(
+                f"| {record['date'][:10]} | {record['commit']} | {record['threads']} | "
+                f"{record['n_users']} × {record['embedding_dim']} | {record['steps']} | "
+                f"{row['requirement']} | {times.mean():.2f} ± {times.std(ddof=1):.2f} |"
+            )
+    return [*lines, ""]
 
 
 def combination_trajectory_table(trajectory: dict | None) -> list[str]:
