@@ -136,7 +136,8 @@ def build() -> str:
         "Command: `python benchmarks/base_models.py --dataset ml-100k --data-dir DIR --seeds 0 1 2`; "
         "RecBole: `benchmarks/recbole_side_by_side.py --model M --seed S --epochs 200 "
         "--stopping-step 30 --ties file_order --threads 2 --omp-wait-policy PASSIVE` "
-        "(seeds 2020, 1, 2; see `benchmarks/README_recbole.md`).",
+        "(seeds 2020, 1, 2; NeuMF and LightGCN ran with `--threads 1`; "
+        "see `benchmarks/README_recbole.md`).",
         "",
         base_table(records, reference),
         "",
@@ -148,9 +149,11 @@ def build() -> str:
         "",
         "### Training speed per epoch beside RecBole 1.2.1 (same machine, same session)",
         "",
-        "Command: `python benchmarks/speed.py --data-dir DIR --epochs 10` (training only, "
-        "validation off, median of epochs 2-10) and `recbole_side_by_side.py --epochs 10 "
-        "--eval-step 100 --threads {1,2}`; RecBole's column is its faster thread setting.",
+        "Command: `python benchmarks/speed.py --data-dir DIR --epochs 10 --threads {1,2}` "
+        "(training only, validation off, median of epochs 2-10) and "
+        "`recbole_side_by_side.py --epochs 10 --eval-step 10 --threads {1,2}` (training "
+        "seconds exclude its one validation), both with `OMP_WAIT_POLICY=PASSIVE`, twice each, "
+        "interleaved; each column is that tool's fastest run of the latest day it was timed.",
         "",
         speed.report(RESULTS / "speed_ml100k.jsonl"),
         "",
@@ -254,8 +257,11 @@ def build() -> str:
             "with `--dataset ml-1m-users1-2999 --age-scale 60` (the first half of ML-1M: the "
             "full ratings file is not available here) and `--grid gender=600,800 age_raw=0`; "
             "LEGO's protocol: `--model ncf lightgcn --protocol loo --attributes gender --lambdas "
-            "10 400 --seeds 0`; rows marked confusion add `--adv-set objective=confusion` (our "
-            "bounded objective, not the papers'). Lambda 400 is AdvX's best-gender value. "
+            "10 400 --seeds 0`, then `--lambdas 400 --seeds 1 2`; rows marked confusion add "
+            "`--adv-set objective=confusion` (our bounded objective, not the papers'; lambda "
+            "100 for NCF and 10 for LightGCN on seeds 1 2, picked on seed 0). Cells keyed "
+            "`reversal-advsel` add `--adv-set selection=adversary` (not shown in the picks "
+            "below; see the notes). Lambda 400 is AdvX's best-gender value. "
             "`worst` here is the worse of the AdvX attacker and logistic "
             "regression, tested on the fold's held-out users (the grid ran without "
             "`--full-audit`, so it is a weaker worst case than the audit tables'). Dates: "
