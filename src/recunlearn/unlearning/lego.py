@@ -220,7 +220,7 @@ def combine(
     """
     k = len(bricks)
     stack = torch.stack(bricks)  # (k, N, d)
-    theta = torch.zeros(k, requires_grad=True)  # gradients are set by hand below
+    theta = torch.zeros(k)  # no autograd: its gradient is set by hand below
     if config.combination == "average" or k == 1 or config.combination_steps == 0:
         weights = torch.full((k,), 1.0 / k)
         return torch.einsum("k,knd->nd", weights, stack), weights.numpy()

@@ -103,10 +103,15 @@ class StackedVariationalNets(torch.nn.Module):
                 padding[t, 0, c:] = -1e9
         self.register_buffer("padding", padding)
 
+    def _forward(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(k, B, d) rows -> hidden pre-activations, hidden activations, (k, B, out) outputs."""
+        pre = torch.baddbmm(self.b1, u, self.w1)
+        hidden = torch.relu(pre)
+        return pre, hidden, torch.baddbmm(self.b2, hidden, self.w2) + self.padding
+
     def _out(self, u: torch.Tensor) -> torch.Tensor:
         """(k, B, d) rows -> (k, B, out) outputs."""
-        hidden = torch.relu(torch.baddbmm(self.b1, u, self.w1))
-        return torch.baddbmm(self.b2, hidden, self.w2) + self.padding
+        return self._forward(u)[2]
 
     def _heads(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Gaussian head: mean, clamped log-variance and the clamp's pass-through mask."""
@@ -120,9 +125,7 @@ class StackedVariationalNets(torch.nn.Module):
         takes hundreds of tiny steps, and autograd's per-call overhead was most of their cost.
         ``tests/unlearning/test_vclub.py`` checks it against autograd.
         """
-        pre = torch.baddbmm(self.b1, u, self.w1)
-        hidden = torch.relu(pre)
-        out = torch.baddbmm(self.b2, hidden, self.w2) + self.padding
+        pre, hidden, out = self._forward(u)
         batch = u.shape[1]
         if self.continuous:
             mu, logvar, passes = self._heads(out)
@@ -146,10 +149,9 @@ class StackedVariationalNets(torch.nn.Module):
         logits is ``onehot(a_i) - p_B`` whatever q predicts, so only the hidden layer's ReLU
         pattern is needed from the forward pass.
         """
-        pre = torch.baddbmm(self.b1, u, self.w1)
         batch = u.shape[1]
         if self.continuous:
-            out = torch.baddbmm(self.b2, torch.relu(pre), self.w2)
+            pre, _, out = self._forward(u)
             mu, logvar, passes = self._heads(out)
             inv = (-logvar).exp()
             mean = a.mean(dim=1, keepdim=True)
@@ -157,7 +159,8 @@ class StackedVariationalNets(torch.nn.Module):
             d_out = torch.stack(
                 [(a - mean) * inv, 0.5 * ((a - mu) ** 2 - spread) * inv * passes], dim=-1
             )
-        else:
+        else:  # the logits' gradient does not depend on q: skip the second layer
+            pre = torch.baddbmm(self.b1, u, self.w1)
             d_out = F.one_hot(a, num_classes=self.w2.shape[2]).to(u.dtype)
             d_out -= d_out.mean(dim=1, keepdim=True)
         d_out /= batch
@@ -168,7 +171,7 @@ class StackedVariationalNets(torch.nn.Module):
         """Sum over the k networks of the batch mean of log q(a_i | u_i); u (k, B, d), a (k, B)."""
         out = self._out(u)
         if self.continuous:
-            mu, logvar = out[..., 0], out[..., 1].clamp(-10.0, 10.0)
+            mu, logvar, _ = self._heads(out)
             density = -0.5 * ((a - mu) ** 2 / logvar.exp() + logvar + math.log(2 * math.pi))
             return density.mean(dim=1).sum()
         log_q = F.log_softmax(out, dim=2)
@@ -178,7 +181,7 @@ class StackedVariationalNets(torch.nn.Module):
         """Sum over the k networks of the batch vCLUB estimate (differentiable in ``u``)."""
         out = self._out(u)
         if self.continuous:
-            mu, logvar = out[..., 0], out[..., 1].clamp(-10.0, 10.0)
+            mu, logvar, _ = self._heads(out)
             inv = (-logvar).exp()
             spread = (a.mean(dim=1, keepdim=True) - mu) ** 2 + a.var(dim=1, unbiased=False)[:, None]
             return (-0.5 * ((a - mu) ** 2 - spread) * inv).mean(dim=1).sum()
