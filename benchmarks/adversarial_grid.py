@@ -50,13 +50,14 @@ from recunlearn.adversarial.config import AdversaryConfig, parse_adversary
 from recunlearn.adversarial.grid import ADVX_LAMBDAS, GridSetup, lambda_grid, read_records, run_grid
 from recunlearn.adversarial.plots import plot_lambda_heatmaps, plot_tradeoff
 from recunlearn.adversarial.summary import (
+    attacker_set,
     best_debiasing,
     cell_table,
     fmt_pct,
     records_frame,
     variant,
 )
-from recunlearn.audit import DEFAULT_ATTACKERS
+from recunlearn.audit import DEFAULT_ATTACKERS, QUICK_ATTACKERS
 from recunlearn.models.multvae import MultVAE
 from recunlearn.runs.pipeline import load_data
 from recunlearn.runs.spec import DataSpec
@@ -227,6 +228,14 @@ def run(args: argparse.Namespace) -> None:
 
 
 # ----------------------------------------------------------------------------- report
+def audit_suffix(attackers: str) -> str:
+    """`` · full audit (N attackers)`` for cells audited beyond the default attackers, else ``""``."""
+    names = [a for a in attackers.split(",") if a]
+    if set(names) <= set(QUICK_ATTACKERS):
+        return ""
+    return f" · full audit ({len(names)} attackers)"
+
+
 def _md(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -250,7 +259,9 @@ def advx_report(table: pd.DataFrame, attributes: list[str]) -> list[str]:
     out = []
     cat = next((a for a in attributes if not a.startswith("age")), None)
     cont = next((a for a in attributes if a.startswith("age")), None)
-    for (dataset, model), part in table.groupby(["dataset", "model"], sort=False):
+    for (dataset, model, attackers), part in table.groupby(
+        ["dataset", "model", "attackers"], sort=False
+    ):
         part = part.reset_index(drop=True)
         kinds = part.apply(lambda r: variant(r, attributes), axis=1)
         picks: list[tuple[str, pd.Series | None]] = [
@@ -316,7 +327,10 @@ def advx_report(table: pd.DataFrame, attributes: list[str]) -> list[str]:
                     : len(header)
                 ]
             )
-        out.append(f"### {dataset} · {model} · user_kfold (BAcc / MAE on age/scale, %)\n")
+        out.append(
+            f"### {dataset} · {model} · user_kfold{audit_suffix(attackers)} "
+            "(BAcc / MAE on age/scale, %)\n"
+        )
         out.append(_md(header, rows))
         out.append(
             "\nλ picks use the test numbers (as AdvX reports its best-debiasing cells): "
@@ -329,7 +343,9 @@ def advx_report(table: pd.DataFrame, attributes: list[str]) -> list[str]:
 def lego_report(table: pd.DataFrame, attribute: str = "gender") -> list[str]:
     """LEGO Table 1 layout (AdvX rows) for loo cells."""
     out = []
-    for (dataset, model), part in table.groupby(["dataset", "model"], sort=False):
+    for (dataset, model, attackers), part in table.groupby(
+        ["dataset", "model", "attackers"], sort=False
+    ):
         part = part.reset_index(drop=True)
         kinds = part.apply(lambda r: variant(r, [attribute]), axis=1)
         base = part[kinds == "base"].iloc[0] if (kinds == "base").any() else None
@@ -367,7 +383,10 @@ def lego_report(table: pd.DataFrame, attribute: str = "gender") -> list[str]:
         if model in LEGO_ADVX:
             hr, ndcg, bacc, f1 = LEGO_ADVX[model]
             rows.append(["*paper LEGO AdvX* (ML-100K)", "", hr, ndcg, bacc, f1, "", ""])
-        out.append(f"### {dataset} · {model} · loo, requirement {{{attribute}}} (%)\n")
+        out.append(
+            f"### {dataset} · {model} · loo{audit_suffix(attackers)}, "
+            f"requirement {{{attribute}}} (%)\n"
+        )
         out.append(_md(header, rows))
         out.append("")
     return out
@@ -381,20 +400,28 @@ def timing_report(frame: pd.DataFrame, records: list[dict[str, Any]]) -> list[st
             "dataset": [r["dataset"] for r in records],
             "model": [r["model"] for r in records],
             "protocol": [r["protocol"] for r in records],
+            "attackers": [attacker_set(r) for r in records],
             "wall": [r["train_seconds"] + r["audit_seconds"] for r in records],
         }
     )
-    for (dataset, model, protocol), part in frame.groupby(["dataset", "model", "protocol"]):
+    for (dataset, model, protocol, attackers), part in frame.groupby(
+        ["dataset", "model", "protocol", "attackers"]
+    ):
         base = part[part["base"]]["seconds_per_epoch"].mean()
         adv = part[~part["base"]]["seconds_per_epoch"].mean()
-        mask = (walls.dataset == dataset) & (walls.model == model) & (walls.protocol == protocol)
+        mask = (
+            (walls.dataset == dataset)
+            & (walls.model == model)
+            & (walls.protocol == protocol)
+            & (walls.attackers == attackers)
+        )
         wall = walls[mask]["wall"]
         cells = (~part["base"]).sum()
         rows.append(
             [
                 dataset,
                 model,
-                protocol,
+                protocol + audit_suffix(attackers),
                 f"{base:.3f}",
                 f"{adv:.3f}",
                 f"{adv / base:.2f}" if base else "–",
@@ -441,15 +468,17 @@ def report(args: argparse.Namespace) -> None:
     cat = next((a for a in args.attributes if not a.startswith("age")), None)
     cont = next((a for a in args.attributes if a.startswith("age")), None)
     if cat and cont:
-        for (dataset, model, protocol), part in table.groupby(["dataset", "model", "protocol"]):
+        groups = table.groupby(["dataset", "model", "protocol", "attackers"])
+        for (dataset, model, protocol, attackers), part in groups:
             if f"lambda:{cont}" not in part or f"{cont}:worst" not in part:
                 continue
-            stem = f"adversarial_{dataset}_{model}_{protocol}".replace(" ", "_")
+            full = "_full_audit" if audit_suffix(attackers) else ""
+            stem = f"adversarial_{dataset}_{model}_{protocol}{full}".replace(" ", "_")
             stem = "".join(c for c in stem if c.isalnum() or c in "_-.")
             column = (
                 "advx" if f"{cat}:advx" in part and part[f"{cat}:advx"].notna().any() else "worst"
             )
-            title = f"{dataset} · {model} · {protocol} ({column} attacker)"
+            title = f"{dataset} · {model} · {protocol}{audit_suffix(attackers)} ({column} attacker)"
             a = plot_tradeoff(
                 part, cat, cont, args.figures / f"{stem}_tradeoff.png", column=column, title=title
             )

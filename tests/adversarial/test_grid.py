@@ -72,6 +72,27 @@ def test_loo_grid_records_and_resume(dataset, tmp_path):
     assert len(read_records(out)) == 3
 
 
+def test_a_rerun_with_more_attackers_is_its_own_cell():
+    """A full-audit rerun's worst case is over more attackers: never averaged with the default."""
+    leakage = {"kind": "categorical", "worst": {"bacc": 0.6, "bacc_gap": 0.1}}
+    leakage["worst"] |= {"attacker": "logreg", "chance_bacc": 0.5}
+    record = {
+        "dataset": "d",
+        "protocol": "loo",
+        "model": "ncf",
+        "lambdas": {"gender": 400.0},
+        "adversary": {},
+        "replicate": 0,
+        "test": {"NDCG@10": 0.05},
+        "leakage": {"heldout": {"gender": leakage}},
+        "attackers": ["paper_mlp", "logreg"],
+    }
+    full = record | {"attackers": ["logreg", "paper_mlp", "rf"], "replicate": 1}
+    table = cell_table(records_frame([record, full]))
+    assert sorted(table["attackers"]) == ["logreg,paper_mlp", "logreg,paper_mlp,rf"]
+    assert table["n"].tolist() == [1, 1]
+
+
 def test_user_kfold_grid_tables_and_figures(dataset, tmp_path):
     options = MultVAE.advx_config(epochs=2, batch_size=32).model_dump(mode="json")
     template = AdversaryConfig.from_lambdas(

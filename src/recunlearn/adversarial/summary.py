@@ -20,8 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-KEYS = ("dataset", "protocol", "model", "objective", "cell")
-"""Columns identifying a grid cell across replicates."""
+KEYS = ("dataset", "protocol", "model", "objective", "attackers", "cell")
+"""Columns identifying a grid cell across replicates (``attackers`` keeps a full-audit rerun of
+a cell apart from its default-attacker records: its worst case is over more attackers)."""
+
+
+def attacker_set(record: Mapping[str, Any]) -> str:
+    """The record's audit attackers as one sorted, comma-joined label (``""`` if unrecorded)."""
+    return ",".join(sorted(record.get("attackers") or []))
 
 
 def cell_label(lambdas: Mapping[str, float] | None) -> str:
@@ -63,6 +69,7 @@ def record_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "protocol": record["protocol"],
         "model": record["model"],
         "objective": objective_of(record),
+        "attackers": attacker_set(record),
         "cell": cell_label(lambdas),
         "base": lambdas is None,
         "replicate": record["replicate"],
