@@ -43,6 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -50,6 +51,7 @@ from recunlearn.adversarial.config import AdversaryConfig, parse_adversary
 from recunlearn.adversarial.grid import ADVX_LAMBDAS, GridSetup, lambda_grid, read_records, run_grid
 from recunlearn.adversarial.plots import plot_lambda_heatmaps, plot_tradeoff
 from recunlearn.adversarial.summary import (
+    KEYS,
     attacker_set,
     best_debiasing,
     cell_table,
@@ -340,52 +342,96 @@ def advx_report(table: pd.DataFrame, attributes: list[str]) -> list[str]:
     return out
 
 
-def lego_report(table: pd.DataFrame, attribute: str = "gender") -> list[str]:
-    """LEGO Table 1 layout (AdvX rows) for loo cells."""
+LEGO_REQUIREMENT_ORDER = ("gender", "age", "occupation")
+"""LEGO Table 1's requirements are the prefixes of this order: {G}, {G, A}, {G, A, O}."""
+
+
+def requirement_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (loo record, requirement), leakage averaged over the requirement's attributes.
+
+    LEGO reports a multi-attribute requirement by the mean BAcc / F1 over its attributes. An
+    adversarial cell's requirement is its attributes with lambda > 0; a base record stands for
+    every requirement (prefix of ``LEGO_REQUIREMENT_ORDER``) whose attributes it audited.
+    """
+    audited = [a for a in LEGO_REQUIREMENT_ORDER if f"{a}:paper_mlp" in frame.columns]
+    rows = []
+    for _, record in frame.iterrows():
+        has = [a for a in audited if pd.notna(record.get(f"{a}:paper_mlp"))]
+        if record["base"]:
+            requirements = [
+                tuple(LEGO_REQUIREMENT_ORDER[:k])
+                for k in range(1, len(LEGO_REQUIREMENT_ORDER) + 1)
+                if set(LEGO_REQUIREMENT_ORDER[:k]) <= set(has)
+            ]
+        else:
+            active = tuple(a for a in has if (record.get(f"lambda:{a}") or 0) > 0)
+            requirements = [active] if active else []
+        for requirement in requirements:
+            row = {k: record[k] for k in (*KEYS, "replicate", "base")}
+            row |= {k: record.get(k) for k in ("HR@10", "NDCG@10", "seconds_per_epoch")}
+            row |= {k: v for k, v in record.items() if str(k).startswith("lambda:")}
+            row["requirement"] = "{" + ", ".join(requirement) + "}"
+            row["n_attributes"] = len(requirement)
+            for column in ("paper_mlp", "paper_mlp_f1", "worst"):
+                row[f"req:{column}"] = float(
+                    np.mean([record[f"{a}:{column}"] for a in requirement])
+                )
+            rows.append(row)
+    if not rows:
+        return pd.DataFrame()
+    # a base replicate audited by several grids (e.g. {G} then {G, A, O}) counts once
+    return pd.DataFrame(rows).drop_duplicates([*KEYS, "replicate", "requirement"], keep="last")
+
+
+def lego_report(frame: pd.DataFrame) -> list[str]:
+    """LEGO Table 1 layout (AdvX rows) for loo records, one table per requirement."""
+    by_requirement = requirement_frame(frame)
+    if by_requirement.empty:
+        return []
+    keys = [*KEYS, "requirement"]
+    columns = ["HR@10", "NDCG@10", "req:paper_mlp", "req:paper_mlp_f1", "req:worst"]
+    columns += ["seconds_per_epoch"]
+    grouped = by_requirement.groupby(keys, sort=False)
+    table = grouped[columns].mean().join(grouped[columns].std(ddof=1).add_suffix("_std"))
+    table["n"] = grouped.size()
+    table["n_attributes"] = grouped["n_attributes"].first()
+    table["base"] = grouped["base"].first()
+    lambdas = [c for c in by_requirement.columns if c.startswith("lambda:")]
+    table = table.join(grouped[lambdas].first()).reset_index()
+    table = table.sort_values(["n_attributes", "base"], ascending=[True, False], kind="stable")
+    header = ["model", "λ", "HR@10", "NDCG@10", "BAcc (paper MLP)", "F1", "worst BAcc"]
+    header += ["s/epoch", "seeds"]
     out = []
-    for (dataset, model, attackers), part in table.groupby(
-        ["dataset", "model", "attackers"], sort=False
+    for (dataset, model, attackers, requirement), part in table.groupby(
+        ["dataset", "model", "attackers", "requirement"], sort=False
     ):
-        part = part.reset_index(drop=True)
-        kinds = part.apply(lambda r: variant(r, [attribute]), axis=1)
-        base = part[kinds == "base"].iloc[0] if (kinds == "base").any() else None
-        cells = [("base", base)] + [
-            ("AdvX" if kind == f"adv:{attribute}" else kind.replace(f":adv:{attribute}", ""), row)
-            for kind, (_, row) in zip(kinds, part.iterrows(), strict=True)
-            if kind != "base"
-        ]
-        header = [
-            "model",
-            "λ",
-            "HR@10",
-            "NDCG@10",
-            "BAcc (paper MLP)",
-            "F1",
-            "worst BAcc",
-            "s/epoch",
-        ]
+        attributes = requirement.strip("{}").split(", ")
         rows = []
-        for label, row in cells:
-            if row is None:
-                continue
+        for _, row in part.iterrows():
+            label = (
+                "base"
+                if row["base"]
+                else {"reversal": "AdvX"}.get(row["objective"], row["objective"])
+            )
             rows.append(
                 [
                     f"{model} {label}",
-                    _lambda_text(row, [attribute]),
+                    _lambda_text(row, attributes),
                     _cell(row, "HR@10"),
                     _cell(row, "NDCG@10"),
-                    _cell(row, f"{attribute}:paper_mlp"),
-                    _cell(row, f"{attribute}:paper_mlp_f1"),
-                    _cell(row, f"{attribute}:worst"),
+                    _cell(row, "req:paper_mlp"),
+                    _cell(row, "req:paper_mlp_f1"),
+                    _cell(row, "req:worst"),
                     f"{row['seconds_per_epoch']:.2f}",
+                    int(row["n"]),
                 ]
             )
-        if model in LEGO_ADVX:
+        if model in LEGO_ADVX and requirement == "{gender}":
             hr, ndcg, bacc, f1 = LEGO_ADVX[model]
-            rows.append(["*paper LEGO AdvX* (ML-100K)", "", hr, ndcg, bacc, f1, "", ""])
+            rows.append(["*paper LEGO AdvX* (ML-100K)", "", hr, ndcg, bacc, f1, "", "", ""])
         out.append(
-            f"### {dataset} · {model} · loo{audit_suffix(attackers)}, "
-            f"requirement {{{attribute}}} (%)\n"
+            f"### {dataset} · {model} · loo{audit_suffix(attackers)}, requirement {requirement} "
+            "(%; BAcc and F1 averaged over the requirement's attributes)\n"
         )
         out.append(_md(header, rows))
         out.append("")
@@ -448,7 +494,7 @@ def report_markdown(records: list[dict[str, Any]], attributes: list[str]) -> str
     table = cell_table(frame)
     lines = []
     kfold = table[table["protocol"].str.startswith("user_kfold")]
-    loo = table[table["protocol"].str.startswith("loo")]
+    loo = frame[frame["protocol"].str.startswith("loo")]
     if not kfold.empty:
         lines += advx_report(kfold, attributes)
     if not loo.empty:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -70,6 +72,13 @@ def test_loo_grid_records_and_resume(dataset, tmp_path):
     # resume: nothing left to do
     assert run_grid(dataset, setup, lambda_grid({"gender": [0, 5]}), [0], out=out) == []
     assert len(read_records(out)) == 3
+    # a grid over more attributes audits its base again: the recorded one lacks occupation
+    wider = dataclasses.replace(
+        setup, adversary=AdversaryConfig.from_lambdas({"gender": 0, "occupation": 0})
+    )
+    again = run_grid(dataset, wider, [], [0], out=out)
+    assert [r["lambdas"] for r in again] == [None]
+    assert set(again[0]["leakage"]["cv"]) == {"gender", "occupation"}
 
 
 def test_a_rerun_with_more_attackers_is_its_own_cell():

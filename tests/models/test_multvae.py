@@ -10,7 +10,7 @@ import scipy.sparse as sp
 import torch
 
 from recunlearn.data.split_types import Split
-from recunlearn.models.multvae import MultVAE, MultVAEConfig
+from recunlearn.models.multvae import MultVAE, MultVAEConfig, _aligned_linear
 from recunlearn.models.registry import make_model
 
 USERS = np.arange(12)
@@ -155,3 +155,19 @@ def test_users_without_interactions_are_embedded(tiny_split: Split) -> None:
     vae = MultVAE(**SMALL).fit(split, progress=False)
     embeddings = vae.user_embeddings()
     assert torch.isfinite(embeddings).all() and embeddings.shape[0] == tiny_split.n_users
+
+
+@pytest.mark.parametrize("width", [13, 16])
+def test_aligned_decoder_gemm_equals_the_plain_layer(width: int) -> None:
+    """Padding the item GEMM changes neither the logits nor any gradient."""
+    layer = torch.nn.Linear(5, width)
+    h = torch.randn(7, 5, requires_grad=True)
+    upstream = torch.randn(7, width)
+    padded = _aligned_linear(h, layer)
+    assert padded.shape == (7, width)
+    grads = torch.autograd.grad((padded * upstream).sum(), [h, layer.weight, layer.bias])
+    plain = layer(h)
+    expected = torch.autograd.grad((plain * upstream).sum(), [h, layer.weight, layer.bias])
+    torch.testing.assert_close(padded, plain)
+    for got, want in zip(grads, expected, strict=True):
+        torch.testing.assert_close(got, want)

@@ -153,6 +153,10 @@ def _record_key(record: Mapping[str, Any]) -> str:
         "label_holdout": record["label_holdout"],
         "attackers": record["attackers"],
     }
+    if record.get("lambdas") is None:
+        # a base cell has no adversary config to name the attributes it audits: a grid over
+        # other attributes must audit it again rather than reuse a record without them
+        payload["audited"] = sorted(record["audited"])
     text = json.dumps(payload, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -216,6 +220,7 @@ def run_cell(
         "config_hash": spec.fingerprint(),
         "label_holdout": setup.label_holdout,
         "attackers": [a if isinstance(a, str) else a.name for a in setup.attackers],
+        "audited": list(setup.attributes),
         "test": test,
     }
     if setup.protocol == "user_kfold":
@@ -390,5 +395,7 @@ def _planned_key(
             "dataset_fingerprint": dataset_fingerprint(dataset),
             "label_holdout": setup.label_holdout,
             "attackers": [a if isinstance(a, str) else a.name for a in setup.attackers],
+            "lambdas": None if lambdas is None else dict(lambdas),
+            "audited": list(setup.attributes),
         }
     )
