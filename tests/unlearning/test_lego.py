@@ -63,6 +63,20 @@ def test_bricks_are_reused_and_weights_on_simplex(planted_data):
     assert (lego.weights_ > 0).all()
 
 
+def test_changed_calibration_settings_recalibrate_the_cached_brick(planted_data):
+    matrix, labels = planted_data
+    lego = LEGO(calibration_steps=20, combination_steps=20).fit(matrix, labels)
+    lego.transform("gender")
+    first = lego.bricks_["gender"]
+    lego.config = lego.config.model_copy(update={"combination_steps": 10})
+    lego.transform("gender")
+    assert lego.bricks_["gender"] is first  # combination settings do not touch bricks
+    lego.config = lego.config.model_copy(update={"calibration_steps": 5})
+    lego.transform("gender")
+    assert lego.bricks_["gender"] is not first
+    assert lego.calibration_logs_["gender"].steps == 5
+
+
 def test_average_is_the_plain_mean(planted_data):
     matrix, labels = planted_data
     lego = LEGO(calibration_steps=20, combination="average").fit(matrix, labels)

@@ -348,6 +348,7 @@ class LEGO(Unlearner):
         self.store_ = BrickStore(store) if isinstance(store, str | Path) else store
         self.source_ = matrix_fingerprint(self.embeddings_)
         self.bricks_: dict[str, torch.Tensor] = {}
+        self._brick_keys: dict[str, str] = {}  # the key each cached brick was computed under
         self.calibration_logs_: dict[str, CalibrationLog] = {}
         self.weights_: np.ndarray | None = None
         self.timings_: dict[str, float] = {}
@@ -369,14 +370,17 @@ class LEGO(Unlearner):
         started = time.perf_counter()
         missing = []
         for attribute in attributes:
-            if attribute in self.bricks_:
+            key = self._key(attribute)
+            # a brick cached under other calibration settings (config changed since) is stale
+            if self._brick_keys.get(attribute) == key:
                 continue
-            found = self.store_.get(self._key(attribute), self.source_) if self.store_ else None
+            found = self.store_.get(key, self.source_) if self.store_ else None
             if found is None:
                 missing.append(attribute)
                 continue
             matrix, meta = found
             self.bricks_[attribute] = matrix
+            self._brick_keys[attribute] = key
             self.calibration_logs_[attribute] = CalibrationLog(**meta["log"])
         self.timings_["load_seconds"] = time.perf_counter() - started
         started = time.perf_counter()
@@ -403,6 +407,7 @@ class LEGO(Unlearner):
             results = [_calibrate_job(*job) for job in jobs] if jobs else []
         for attribute, (matrix, log) in zip(missing, results, strict=True):
             self.bricks_[attribute] = torch.as_tensor(matrix)
+            self._brick_keys[attribute] = self._key(attribute)
             self.calibration_logs_[attribute] = CalibrationLog(**log)
         self.timings_["calibrate_seconds"] = time.perf_counter() - started
         self.timings_["calibrated"] = float(len(missing))
