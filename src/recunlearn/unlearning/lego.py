@@ -368,9 +368,9 @@ class LEGO(Unlearner):
         several; each worker writes its brick to the store as soon as it is done.
         """
         started = time.perf_counter()
+        keys = {attribute: self._key(attribute) for attribute in attributes}
         missing = []
-        for attribute in attributes:
-            key = self._key(attribute)
+        for attribute, key in keys.items():
             # a brick cached under other calibration settings (config changed since) is stale
             if self._brick_keys.get(attribute) == key:
                 continue
@@ -391,13 +391,13 @@ class LEGO(Unlearner):
                 self.labels_[a],
                 self.config,
                 root,
-                self._key(a),
+                keys[a],
                 self.source_,
             )
             for a in missing
         ]
         if self.config.calibrator == "d2dfr":
-            results = [self._d2dfr_brick(a, root) for a in missing]
+            results = [self._d2dfr_brick(a, root, keys[a]) for a in missing]
         elif len(jobs) > 1 and self.config.n_jobs > 1:
             context = multiprocessing.get_context("spawn")
             workers = min(self.config.n_jobs, len(jobs))
@@ -407,12 +407,12 @@ class LEGO(Unlearner):
             results = [_calibrate_job(*job) for job in jobs] if jobs else []
         for attribute, (matrix, log) in zip(missing, results, strict=True):
             self.bricks_[attribute] = torch.as_tensor(matrix)
-            self._brick_keys[attribute] = self._key(attribute)
+            self._brick_keys[attribute] = keys[attribute]
             self.calibration_logs_[attribute] = CalibrationLog(**log)
         self.timings_["calibrate_seconds"] = time.perf_counter() - started
         self.timings_["calibrated"] = float(len(missing))
 
-    def _d2dfr_brick(self, attribute: str, root: str | None) -> tuple[np.ndarray, dict]:
+    def _d2dfr_brick(self, attribute: str, root: str | None, key: str) -> tuple[np.ndarray, dict]:
         """One attribute unlearned by D2DFR, as a brick (the D2DFR-FC ablation)."""
         from recunlearn.unlearning.d2dfr import D2DFR
 
@@ -429,7 +429,7 @@ class LEGO(Unlearner):
             from recunlearn.unlearning.store import BrickStore
 
             meta = _brick_meta(self.labels_[attribute], self.source_, self.config, log)
-            BrickStore(root).put(self._key(attribute), matrix, meta)
+            BrickStore(root).put(key, matrix, meta)
         return matrix.numpy(), asdict(log)
 
     def brick(self, attribute: str) -> torch.Tensor:
