@@ -109,6 +109,11 @@ class GridSetup:
             raise ConfigError("label_holdout applies to 'loo' (user_kfold holds out users)")
 
     @property
+    def attacker_names(self) -> list[str]:
+        """The audit attackers' names, as records store them (and their keys hash them)."""
+        return [a if isinstance(a, str) else a.name for a in self.attackers]
+
+    @property
     def attributes(self) -> list[str]:
         """The attributes the adversaries target (and the audit measures)."""
         return list(self.adversary.attributes)
@@ -219,7 +224,7 @@ def run_cell(
         "adversary": None if config is None else config.model_dump(mode="json"),
         "config_hash": spec.fingerprint(),
         "label_holdout": setup.label_holdout,
-        "attackers": [a if isinstance(a, str) else a.name for a in setup.attackers],
+        "attackers": setup.attacker_names,
         "audited": list(setup.attributes),
         "test": test,
     }
@@ -394,7 +399,7 @@ def _planned_key(
             "config_hash": spec.fingerprint(),
             "dataset_fingerprint": dataset_fingerprint(dataset),
             "label_holdout": setup.label_holdout,
-            "attackers": [a if isinstance(a, str) else a.name for a in setup.attackers],
+            "attackers": setup.attacker_names,
             "lambdas": None if lambdas is None else dict(lambdas),
             "audited": list(setup.attributes),
         }
