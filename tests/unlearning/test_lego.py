@@ -133,3 +133,19 @@ def test_combination_prefers_the_brick_without_the_attribute(planted_data, optio
     )
     assert steps == list(range(60))
     assert weights[0] > 0.7
+
+
+def test_combination_mixes_kinds_and_skips_missing_labels(planted_data):
+    """A Gaussian head listed first, gender unknown for 20 users: still the right brick wins."""
+    matrix, labels = planted_data
+    without_gender = matrix.copy()
+    without_gender[:, 0] = np.random.default_rng(1).normal(0, 1, len(matrix))
+    config = LEGOConfig(combination_steps=60, lr_combination=5e-2, lr_variational=1e-2)
+    _, weights = combine(
+        [torch.as_tensor(matrix), torch.as_tensor(without_gender)],
+        [labels["age_raw"], labels["gender"]],
+        config,
+        torch.Generator().manual_seed(0),
+    )
+    assert np.isfinite(weights).all()
+    assert weights[1] > 0.7
