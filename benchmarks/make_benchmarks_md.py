@@ -316,18 +316,23 @@ def combine_timing_table(path: Path) -> list[str]:
         "",
         "Command: `python benchmarks/unlearning_table1.py --combine-timing --models ncf "
         "--seeds 0 1 2 --threads T` (seed-0 bricks of the paper's settings; each requirement "
-        "combined 5 times per combination seed; mean ± std).",
+        "combined 5 times per combination seed; mean ± std). GEMM gauge: microseconds of one "
+        "512 × 64 by 64 × 300 product before / after the run (the machine's speed drifts; "
+        "lower is faster; recorded from 2026-12-01 evening on).",
         "",
-        "| date | commit | threads | users × dim | steps | requirement | seconds |",
-        "|---|---|---|---|---|---|---|",
+        "| date | commit | threads | users × dim | steps | requirement | seconds | GEMM gauge (µs) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for record in map(json.loads, path.read_text().splitlines()):
+        gauge = record.get("gemm_gauge_us")
+        gauge_text = " / ".join(f"{g:.0f}" for g in gauge) if gauge else "-"
         for row in record["rows"]:
             times = np.asarray(row["seconds"])
             lines.append(
-                f"| {record['date'][:10]} | {record['commit']} | {record['threads']} | "
-                f"{record['n_users']} × {record['embedding_dim']} | {record['steps']} | "
-                f"{row['requirement']} | {times.mean():.2f} ± {times.std(ddof=1):.2f} |"
+                f"| {record['date'][:16].replace('T', ' ')} | {record['commit']} | "
+                f"{record['threads']} | {record['n_users']} × {record['embedding_dim']} | "
+                f"{record['steps']} | {row['requirement']} | "
+                f"{times.mean():.2f} ± {times.std(ddof=1):.2f} | {gauge_text} |"
             )
     return [*lines, ""]
 

@@ -323,6 +323,24 @@ def trajectories(args) -> None:
 COMBINE_REQUIREMENTS = ("age,gender", "age,gender,occupation", "age,occupation")
 
 
+def gemm_gauge(repeats: int = 5, calls: int = 100) -> float:
+    """Microseconds of one (512 x 64) @ (64 x 300) product, the size of the combination's
+    first layer (best of ``repeats`` runs): a gauge of the machine's state, recorded beside
+    each timing because this shared machine's speed drifts by up to 2x within a day."""
+    generator = torch.Generator().manual_seed(0)
+    left, right = (
+        torch.randn(512, 64, generator=generator),
+        torch.randn(64, 300, generator=generator),
+    )
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(calls):
+            torch.mm(left, right)
+        best = min(best, (time.perf_counter() - started) / calls)
+    return 1e6 * best
+
+
 def combine_timing(args, repeats: int = 5) -> None:
     """Wall time of the combination step alone, on cached bricks (the store's fast path).
 
@@ -349,6 +367,7 @@ def combine_timing(args, repeats: int = 5) -> None:
         return time.perf_counter() - started
 
     combine_once(COMBINE_REQUIREMENTS[0], 0)  # warm-up (first-call allocations)
+    gauge_before = gemm_gauge()
     rows = []
     for req in COMBINE_REQUIREMENTS:
         times = [combine_once(req, seed) for seed in args.seeds for _ in range(repeats)]
@@ -361,6 +380,7 @@ def combine_timing(args, repeats: int = 5) -> None:
         "embedding_dim": int(run.model.user_embeddings().shape[1]),
         "n_users": int(dataset.n_users),
         "rows": rows,
+        "gemm_gauge_us": [gauge_before, gemm_gauge()],
     }
     out = Path(args.out).with_name("unlearning_combine_timing.jsonl")
     out.parent.mkdir(parents=True, exist_ok=True)
