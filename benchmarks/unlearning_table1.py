@@ -181,14 +181,26 @@ def run_cell(run, method: str, requirement: Requirement, seed: int, args) -> dic
     return record
 
 
+def cell_key(record: dict) -> tuple:
+    """(dataset, model, seed, requirement, method): one Table 1 cell of one seed."""
+    requirement = "+".join(record["requirement"])
+    return (record["dataset"], record["model"], record["seed"], requirement, record["method"])
+
+
+def latest_records(path: Path) -> list[dict]:
+    """Every cell's latest record (the file is appended in time order; ``--redo`` reruns a
+    cell after a change to its method, and the superseded record stays in the file)."""
+    latest = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            latest[cell_key(record)] = record
+    return list(latest.values())
+
+
 def done(path: Path) -> set:
     """Keys of recorded cells."""
-    if not path.exists():
-        return set()
-    return {
-        (r["dataset"], r["model"], r["seed"], "+".join(r["requirement"]), r["method"])
-        for r in map(json.loads, path.read_text().splitlines())
-    }
+    return {cell_key(r) for r in latest_records(path)} if path.exists() else set()
 
 
 def run(args) -> None:
@@ -208,7 +220,7 @@ def run(args) -> None:
                 requirement = Requirement.parse(req_text)
                 for method in args.methods:
                     key = (dataset.label, model, seed, "+".join(requirement.attributes), method)
-                    if key in finished:
+                    if key in finished and not args.redo:
                         continue
                     trained = trained or base_run(dataset, data_spec, model, seed, runs_dir)
                     started = time.perf_counter()
@@ -476,8 +488,8 @@ def _ms(values, scale=100.0) -> str:
 
 
 def report(path: Path) -> str:
-    """Markdown: one row per dataset x model x requirement x method."""
-    records = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    """Markdown: one row per dataset x model x requirement x method (latest record per seed)."""
+    records = latest_records(path)
     groups: dict[tuple, list] = {}
     for r in records:
         groups.setdefault(
@@ -535,6 +547,11 @@ def main() -> None:
     parser.add_argument("--runs-dir", default="runs/base")
     parser.add_argument("--out", default="benchmarks/results/unlearning_table1.jsonl")
     parser.add_argument("--report", action="store_true")
+    parser.add_argument(
+        "--redo",
+        action="store_true",
+        help="recompute the selected cells even if recorded (the report keeps the latest)",
+    )
     parser.add_argument("--efficiency", action="store_true")
     parser.add_argument("--trajectory", action="store_true", help="combination variants")
     parser.add_argument(
