@@ -371,6 +371,7 @@ def requirement_frame(frame: pd.DataFrame) -> pd.DataFrame:
             row |= {k: record.get(k) for k in ("HR@10", "NDCG@10", "seconds_per_epoch")}
             row |= {k: v for k, v in record.items() if str(k).startswith("lambda:")}
             row["requirement"] = "{" + ", ".join(requirement) + "}"
+            row["attributes"] = requirement
             row["n_attributes"] = len(requirement)
             for column in ("paper_mlp", "paper_mlp_f1", "worst"):
                 row[f"req:{column}"] = float(
@@ -396,6 +397,7 @@ def lego_report(frame: pd.DataFrame) -> list[str]:
     table["n"] = grouped.size()
     table["n_attributes"] = grouped["n_attributes"].first()
     table["base"] = grouped["base"].first()
+    table["attributes"] = grouped["attributes"].first()
     lambdas = [c for c in by_requirement.columns if c.startswith("lambda:")]
     table = table.join(grouped[lambdas].first()).reset_index()
     table = table.sort_values(["n_attributes", "base"], ascending=[True, False], kind="stable")
@@ -405,7 +407,7 @@ def lego_report(frame: pd.DataFrame) -> list[str]:
     for (dataset, model, attackers, requirement), part in table.groupby(
         ["dataset", "model", "attackers", "requirement"], sort=False
     ):
-        attributes = requirement.strip("{}").split(", ")
+        attributes = list(part["attributes"].iloc[0])
         rows = []
         for _, row in part.iterrows():
             label = (

@@ -33,14 +33,20 @@ from recunlearn.runs.spec import DataSpec, RunSpec, SplitSpec
 MODELS = ("mf", "ncf", "lightgcn", "multvae")
 
 
+RESULTS_PATHSPEC = ":(exclude)benchmarks/results"
+
+
 def git_commit() -> str:
-    """Short commit hash of the working tree (with +dirty when modified)."""
+    """Short commit hash of the working tree, with +dirty when a tracked file other than a
+    benchmark result is modified (the results are appended while a benchmark runs)."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", RESULTS_PATHSPEC],
+            capture_output=True,
+            text=True,
         ).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
