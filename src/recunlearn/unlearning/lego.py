@@ -214,9 +214,8 @@ def _joint_targets(
     n = len(ordered[0].values)
     codes, values, known = [], [], []
     for entry in ordered:
-        rows, targets, _ = _targets(entry)
-        mask = torch.zeros(n, dtype=torch.bool)
-        mask[torch.as_tensor(rows, dtype=torch.long)] = True
+        _, targets, _ = _targets(entry)
+        mask = torch.as_tensor(entry.known)
         full = torch.zeros(n, dtype=targets.dtype)
         full[mask] = targets
         (codes if entry.attribute.kind == "categorical" else values).append(full)

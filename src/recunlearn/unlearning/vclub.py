@@ -230,11 +230,15 @@ class JointVariationalNets:
         return self._backward(pre, d_out) @ w1.T
 
     def _log_q(
-        self, u: torch.Tensor, codes: torch.Tensor, values: torch.Tensor, params: torch.Tensor
+        self,
+        u: torch.Tensor,
+        codes: torch.Tensor,
+        values: torch.Tensor,
+        params: torch.Tensor | None,
     ):
         """Per-row log q(a | u) (k, B), each categorical head's log q of every class, and the
-        Gaussian heads (mean, log-variance)."""
-        _, _, out = self._forward(u, self.views(params))
+        Gaussian heads (mean, log-variance), under ``params`` (default ``self.params``)."""
+        _, _, out = self._forward(u, None if params is None else self.views(params))
         c = self.n_categorical
         parts, log_all, gauss = [], [], None
         for t, columns in enumerate(self.segments[:c]):
@@ -261,8 +265,7 @@ class JointVariationalNets:
         ``self.params``), for checks and reporting; the combination uses the hand-written
         gradients.
         """
-        log_q = self._log_q(u, codes, values, self.params if params is None else params)[0]
-        return (log_q * weights).sum()
+        return (self._log_q(u, codes, values, params)[0] * weights).sum()
 
     def vclub(
         self,
@@ -273,8 +276,7 @@ class JointVariationalNets:
         params: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Sum over the k networks of the weighted batch vCLUB estimate (autograd, as above)."""
-        flat = self.params if params is None else params
-        positive, log_all, gauss = self._log_q(u, codes, values, flat)
+        positive, log_all, gauss = self._log_q(u, codes, values, params)
         negative = []
         for t, log_q in enumerate(log_all):  # sum_c p_B(c) log q(c | u_i)
             one_hot = F.one_hot(codes[t], num_classes=log_q.shape[1]).to(u.dtype)
