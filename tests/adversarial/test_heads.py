@@ -1,4 +1,4 @@
-"""Parallel heads: shapes, independence, scaled parameters, losses averaged over heads."""
+"""Parallel heads: shapes, independence, losses averaged over heads."""
 
 from __future__ import annotations
 
@@ -21,22 +21,6 @@ def test_parallel_mlp_shapes_and_independent_heads():
     out = mlp(_x())
     assert out.shape == (3, 6, 2)
     assert not torch.allclose(out[0], out[1])
-
-
-def test_param_scale_does_not_change_outputs():
-    a = ParallelMLP(2, 4, (5,), 1, activation="sigmoid", generator=torch.Generator().manual_seed(3))
-    b = ParallelMLP(
-        2,
-        4,
-        (5,),
-        1,
-        activation="sigmoid",
-        generator=torch.Generator().manual_seed(3),
-        param_scale=0.1,
-    )
-    assert torch.allclose(a(_x()), b(_x()), atol=1e-6)
-    assert torch.allclose(a.squared_norm(), b.squared_norm(), rtol=1e-5)
-    assert b.weights[0].abs().max() > a.weights[0].abs().max()  # stored 10x larger
 
 
 def test_dropout_only_with_a_generator():

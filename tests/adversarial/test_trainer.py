@@ -106,19 +106,34 @@ def test_reversed_gradient_reaches_the_representation_scaled_by_lambda(tiny_spli
 
 
 def test_heads_step_at_the_adversary_learning_rate(tiny_split):
-    """The loop's second Adam uses the model's lr (1e-2); the scaled parameters make it the
-    adversary's (1e-3): Adam's first step moves an effective weight by lr * |g| / (|g| + eps),
-    i.e. by lr wherever the gradient is not tiny, and never by more."""
+    """The heads are their own parameter group: the model steps at 1e-2, the heads at 1e-3.
+    Adam's first step moves a weight by lr * |g| / (|g| + eps), i.e. by lr wherever the
+    gradient is not tiny, and never by more."""
     model = make_model("mf", epochs=1, batch_size=100_000, lr=1e-2, seed=0)
     config = AdversaryConfig.from_lambdas({"gender": 1.0}, lr=1e-3, weight_decay=0.0)
     trainer = attach_adversaries(model, tiny_split, config)
     head = trainer.heads_["gender"].mlp
-    before = [p.detach().clone() * head.param_scale for p in head.weights]
+    before = [p.detach().clone() for p in head.weights]
     model.fit(tiny_split, progress=False)
-    after = [p.detach() * head.param_scale for p in head.weights]
+    after = [p.detach() for p in head.weights]
     steps = torch.cat([(a - b).abs().ravel() for a, b in zip(after, before, strict=True)])
     assert steps.max().item() == pytest.approx(1e-3, rel=1e-4)
     assert steps.median().item() == pytest.approx(1e-3, rel=1e-2)
+
+
+def test_heads_weight_decay_is_their_own(tiny_split):
+    """With a zero gradient the heads' only force is their weight decay: Adam's first step then
+    moves every weight by lr against its sign (the model's own weight decay plays no part)."""
+    model = make_model("mf", epochs=1, batch_size=100_000, lr=1e-2, weight_decay=0.0, seed=0)
+    config = AdversaryConfig.from_lambdas(
+        {"gender": 1.0}, lr=1e-3, weight_decay=0.5, loss_weight=0.0
+    )
+    trainer = attach_adversaries(model, tiny_split, config)
+    head = trainer.heads_["gender"].mlp
+    before = [p.detach().clone() for p in head.weights]
+    model.fit(tiny_split, progress=False)
+    for b, a in zip(before, head.weights, strict=True):
+        assert torch.allclose(a.detach(), b - 1e-3 * torch.sign(b), atol=1e-6)
 
 
 def test_selection_by_adversary_keeps_a_late_epoch_and_logs_the_real_ndcg(tiny_split):

@@ -67,12 +67,8 @@ class AdversaryConfig(BaseModel):
 
     Attributes:
         attributes: attribute name -> its adversary (at least one).
-        lr: Adam learning rate of the heads (AdvX: 1e-3). The shared training loop steps the
-            heads with the model's learning rate; the heads store their weights divided by
-            ``lr / model lr`` so that the update of the effective weights is ``lr`` (Adam's
-            step does not depend on the gradient's scale).
-        weight_decay: L2 penalty of the heads, added to the loss as ``weight_decay / 2 * |w|^2``
-            (exactly what torch's ``Adam(weight_decay=...)`` does; AdvX: 1e-4).
+        lr: Adam learning rate of the heads (AdvX: 1e-3), independent of the model's.
+        weight_decay: Adam weight decay (L2) of the heads (AdvX: 1e-4).
         loss_weight: weight of the summed adversary losses in the total loss (AdvX: 1).
         selection: which epoch the model keeps: ``ndcg`` (the default: the model's own
             early-stopping metric, validation NDCG@10 unless configured otherwise -- AdvX's

@@ -31,9 +31,6 @@ class ParallelMLP(torch.nn.Module):
         dropout: input dropout probability (independent mask per head).
         generator: seeds the initialisation (torch ``Linear``'s default: weights and biases
             uniform in +-1/sqrt(fan_in)).
-        param_scale: the stored parameters are the effective weights divided by this factor
-            (see :attr:`recunlearn.adversarial.config.AdversaryConfig.lr`); forward multiplies
-            them back, so outputs do not depend on it.
     """
 
     def __init__(
@@ -46,26 +43,22 @@ class ParallelMLP(torch.nn.Module):
         activation: str = "relu",
         dropout: float = 0.0,
         generator: torch.Generator | None = None,
-        param_scale: float = 1.0,
     ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}")
-        if not param_scale > 0:
-            raise ValueError(f"param_scale must be > 0, got {param_scale}")
         sizes = [in_dim, *hidden, out_dim]
         self.n_heads = n_heads
         self.activation = activation
         self.dropout = float(dropout)
-        self.param_scale = float(param_scale)
         self.weights = torch.nn.ParameterList()
         self.biases = torch.nn.ParameterList()
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
             bound = 1.0 / math.sqrt(fan_in)
             w = torch.empty(n_heads, fan_in, fan_out).uniform_(-bound, bound, generator=generator)
             b = torch.empty(n_heads, fan_out).uniform_(-bound, bound, generator=generator)
-            self.weights.append(torch.nn.Parameter(w / self.param_scale))
-            self.biases.append(torch.nn.Parameter(b / self.param_scale))
+            self.weights.append(torch.nn.Parameter(w))
+            self.biases.append(torch.nn.Parameter(b))
 
     def forward(
         self, x: torch.Tensor, *, generator: torch.Generator | None = None, frozen: bool = False
@@ -84,16 +77,10 @@ class ParallelMLP(torch.nn.Module):
         for index, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             if frozen:
                 w, b = w.detach(), b.detach()
-            s = self.param_scale
-            h = torch.baddbmm((b * s).unsqueeze(1), h, w * s)
+            h = torch.baddbmm(b.unsqueeze(1), h, w)
             if index < last:
                 h = act(h)
         return h
-
-    def squared_norm(self) -> torch.Tensor:
-        """Sum of squares of the effective weights and biases (for the L2 penalty)."""
-        s2 = self.param_scale**2
-        return sum(p.pow(2).sum() * s2 for p in self.parameters())  # type: ignore[return-value]
 
 
 class AttributeHead(torch.nn.Module):
@@ -103,7 +90,6 @@ class AttributeHead(torch.nn.Module):
         targets: the attribute's resolved targets.
         in_dim: size of the user representation.
         generator: seeds the initialisation.
-        param_scale: see :class:`ParallelMLP`.
     """
 
     def __init__(
@@ -112,7 +98,6 @@ class AttributeHead(torch.nn.Module):
         in_dim: int,
         *,
         generator: torch.Generator | None = None,
-        param_scale: float = 1.0,
     ) -> None:
         super().__init__()
         spec = targets.spec
@@ -129,7 +114,6 @@ class AttributeHead(torch.nn.Module):
             activation=activation,
             dropout=spec.dropout,
             generator=generator,
-            param_scale=param_scale,
         )
         if targets.class_weights is not None:
             self.register_buffer("class_weights", targets.class_weights.clone())

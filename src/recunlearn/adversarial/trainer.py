@@ -8,7 +8,8 @@
   batch's user indices; it passes the labelled users' rows through gradient reversal (scale
   lambda of the attribute) into the heads and returns the summed adversary losses, which the
   loop adds to the recommendation loss before the single backward pass;
-* the heads' parameters go to ``model.extra_parameters``, stepped by the loop's second Adam;
+* the heads' parameters go to ``model.extra_parameters`` as one Adam parameter group with the
+  heads' own learning rate and weight decay, stepped by the loop's second Adam;
 * when the split has validation users, the model's ``validate`` is wrapped for the duration
   of the fit: it still returns the validation NDCG (selection ``ndcg``, the default) and also
   scores the jointly trained heads on the validation users (logged per validation), or
@@ -135,10 +136,10 @@ class AdversarialTrainer:
         self.heads_: torch.nn.ModuleDict | None = None
         self.valid_log_: list[dict[str, Any]] = []
         self.representation_dim_: int | None = None
-        self.param_scale_: float = 1.0
         self._epochs: dict[int, dict[str, _AttributeEpoch]] = {}
         self._generator: torch.Generator | None = None
         self._parameters: list[torch.nn.Parameter] = []
+        self._group: dict[str, Any] | None = None  # the heads' Adam group in the model's loop
         self._hook: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
         self._attached = False
         self._had_validate = False
@@ -175,14 +176,12 @@ class AdversarialTrainer:
         init = torch.Generator().manual_seed(seed)
         self._generator = torch.Generator().manual_seed(seed + 1)
         self.representation_dim_ = representation_dim(model, split)
-        self.param_scale_ = cfg.lr / model.config.lr
         self.heads_ = torch.nn.ModuleDict(
             {
                 name: AttributeHead(
                     targets,
                     self.representation_dim_,
                     generator=init,
-                    param_scale=self.param_scale_,
                 )
                 for name, targets in self.targets_.items()
             }
@@ -192,7 +191,12 @@ class AdversarialTrainer:
         self._parameters = list(self.heads_.parameters())
         self._hook = self._loss
         model.hooks.append(self._hook)
-        model.extra_parameters.extend(self._parameters)
+        self._group = {
+            "params": self._parameters,
+            "lr": cfg.lr,
+            "weight_decay": cfg.weight_decay,
+        }
+        model.extra_parameters.append(self._group)
         if split.valid is not None:
             self._had_validate = "validate" in vars(model)
             self._previous_validate = model.validate
@@ -212,8 +216,7 @@ class AdversarialTrainer:
             return
         model = self.model_
         model.hooks[:] = [h for h in model.hooks if h is not self._hook]
-        ours = {id(p) for p in self._parameters}
-        model.extra_parameters[:] = [p for p in model.extra_parameters if id(p) not in ours]
+        model.extra_parameters[:] = [g for g in model.extra_parameters if g is not self._group]
         if self._previous_validate is not None:
             if self._had_validate:
                 model.validate = self._previous_validate  # type: ignore[method-assign]
@@ -279,9 +282,6 @@ class AdversarialTrainer:
                 confusion = head.confusion(user_repr[mask], generator=self._generator)
                 total = total + self.config.loss_weight * head.lam * confusion
             stats[name].add(head, outputs.detach(), target, float(loss.detach()))
-        if self.config.weight_decay > 0:
-            norms = [self._head(name).mlp.squared_norm() for name in self.heads_]
-            total = total + 0.5 * self.config.weight_decay * torch.stack(norms).sum()
         return total
 
     def _log_epoch(self, epoch: int) -> None:
@@ -406,7 +406,6 @@ class AdversarialTrainer:
             "config": self.config.model_dump(mode="json"),
             "attributes": {name: t.describe() for name, t in self.targets_.items()},
             "representation_dim": self.representation_dim_,
-            "param_scale": self.param_scale_,
             "n_head_parameters": int(sum(p.numel() for p in self._parameters)),
             "selection": self.config.selection,
             "best_epoch": None if self.model_ is None else self.model_.best_epoch_,

@@ -56,13 +56,18 @@ class TrainConfig(BaseModel):
 
 
 def make_adam(
-    params: list[torch.nn.Parameter], lr: float, weight_decay: float = 0.0
+    params: list[torch.nn.Parameter] | list[dict[str, Any]], lr: float, weight_decay: float = 0.0
 ) -> torch.optim.Adam:
     """Adam with the fused CPU kernel when this torch has it (torch >= 2.4).
+
+    ``params`` is a list of parameters or of torch parameter groups (dicts with ``params`` and
+    optionally their own ``lr`` / ``weight_decay``; ``lr`` and ``weight_decay`` are the defaults).
 
     The fused kernel updates every tensor in one call; on small models (embedding tables) the
     per-tensor element-wise ops of the default implementation are a large part of a step.
     """
+    # torch fills defaults into group dicts in place: give it copies, keep the caller's clean
+    params = [dict(p) if isinstance(p, dict) else p for p in params]
     try:
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
     except (RuntimeError, TypeError, ValueError):  # older torch: no fused CPU Adam
@@ -116,7 +121,9 @@ class Recommender(ABC):
         self.train_seconds_: float = 0.0
         self.epoch_seconds_: list[float] = []
         self.hooks: list[HookFn] = []
-        self.extra_parameters: list[torch.nn.Parameter] = []
+        # parameter groups trained beside the model by a second Adam (adversary heads): each a
+        # torch param-group dict, {"params": [...], "lr": ..., "weight_decay": ...}
+        self.extra_parameters: list[dict[str, Any]] = []
         self._cache: torch.Tensor | None = None
 
     # ------------------------------------------------------------------ to implement
@@ -168,6 +175,7 @@ class Recommender(ABC):
         assert self.module is not None
         params = [p for p in self.module.parameters() if p.requires_grad]
         optimizer = make_adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        # groups without their own lr / weight_decay step at the model's lr, without decay
         extra_opt = make_adam(self.extra_parameters, lr=cfg.lr) if self.extra_parameters else None
         previous_threads = torch.get_num_threads()
         if cfg.threads is not None:
