@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recunlearn.report import figures
 from recunlearn.report.reference import load_reference
 
 HERE = Path(__file__).resolve().parent
@@ -33,6 +34,7 @@ import ultd_table1  # noqa: E402
 import unlearning_table1  # noqa: E402
 
 RESULTS = HERE / "results"
+FIGURES = RESULTS / "figures"
 RECBOLE = {"mf": "BPR", "ncf": "NeuMF", "lightgcn": "LightGCN", "multvae": "MultiVAE"}
 MODELS = ("mf", "ncf", "lightgcn", "multvae")
 
@@ -213,6 +215,12 @@ def build() -> str:
             "",
             unlearning_table1.report(table1),
             "",
+            "Each point is one method x requirement (mean over seeds). A method that removes "
+            "the attributes sits on its requirement's chance line (far on either side is "
+            "leakage: below chance the attribute is flipped, not gone) and above the dotted "
+            "line at 95 % of Original's NDCG@10 (the issue's bar).",
+            "",
+            *table1_figures(table1),
         ]
     efficiency = RESULTS / "unlearning_efficiency.json"
     if efficiency.exists():
@@ -231,6 +239,11 @@ def build() -> str:
                 for r in record["rows"]
             ],
             "",
+            *figure_link(
+                "unlearning_dynamic_requirements.png",
+                figures.timing_chart(unlearning_table1.efficiency_frame(record), log_scale=True),
+                "seconds per request of the dynamic-requirement sequence",
+            ),
         ]
         parts += combination_trajectory_table(record.get("combination_trajectory"))
     parts += combine_timing_table(RESULTS / "unlearning_combine_timing.jsonl")
@@ -276,6 +289,11 @@ def build() -> str:
             "",
             adversarial_grid.report_markdown(records, ["gender", "age_raw"]),
             "",
+            "Figures (`adversarial_grid.py --report`; AdvX Fig. 2: BAcc of gender vs MAE of "
+            "age, colour = NDCG@10; the lambda heat maps are beside them in "
+            "`benchmarks/results/figures/`):",
+            "",
+            *adversarial_figures(),
         ]
     smoke = RESULTS / "bench_smoke.jsonl"
     if smoke.exists():
@@ -305,6 +323,44 @@ def build() -> str:
     for note in sorted((HERE / "notes").glob("*.md")):
         parts += [note.read_text().rstrip(), ""]
     return "\n".join(parts)
+
+
+def figure_link(name: str, data: bytes | None, caption: str) -> list[str]:
+    """Write ``data`` (PNG) to ``results/figures/name`` atomically; its markdown image line."""
+    if data is None:
+        return []
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    target = FIGURES / name
+    tmp = target.with_suffix(".png.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(target)
+    return [f"![{caption}]({target.relative_to(HERE.parent).as_posix()})", ""]
+
+
+def slug(text: str) -> str:
+    """File-name form of a dataset label (``ML-1M, users 1-2999`` -> ``ML-1M_users_1-2999``)."""
+    return "_".join("".join(c if c.isalnum() or c == "-" else " " for c in text).split())
+
+
+def table1_figures(path: Path) -> list[str]:
+    """Trade-off figures of the Table 1 cells, per dataset: worst case and paper MLP."""
+    frame = unlearning_table1.figure_frame(path)
+    lines: list[str] = []
+    for dataset in dict.fromkeys(frame["dataset"]):
+        for column, who in (("worst_bacc", "worst-case attacker"), ("paper_bacc", "paper MLP")):
+            data = figures.tradeoff(frame, dataset, bacc=column, keep_fraction=0.95)
+            name = f"unlearning_tradeoff_{slug(dataset)}_{column.split('_')[0]}.png"
+            lines += figure_link(name, data, f"{dataset}: NDCG@10 vs {who} BAcc")
+    return lines
+
+
+def adversarial_figures() -> list[str]:
+    """Links to the AdvX figures that ``adversarial_grid.py --report`` wrote."""
+    lines: list[str] = []
+    for png in sorted(FIGURES.glob("adversarial_*_tradeoff.png")):
+        label = png.stem.removeprefix("adversarial_").removesuffix("_tradeoff")
+        lines += [f"![AdvX trade-off, {label}]({png.relative_to(HERE.parent).as_posix()})", ""]
+    return lines
 
 
 def combine_timing_table(path: Path) -> list[str]:

@@ -40,10 +40,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from recunlearn.audit import DEFAULT_ATTACKERS, audit
 from recunlearn.evaluation.evaluator import evaluate
+from recunlearn.report.frames import requirement_key, requirement_label
 from recunlearn.runs.pipeline import load_data, load_trained, train_run
 from recunlearn.runs.rundir import dataset_fingerprint
 from recunlearn.runs.spec import DataSpec, RunSpec
@@ -196,6 +198,55 @@ def latest_records(path: Path) -> list[dict]:
             record = json.loads(line)
             latest[cell_key(record)] = record
     return list(latest.values())
+
+
+def figure_frame(path: Path) -> pd.DataFrame:
+    """One row per latest Table 1 record, in the columns of the report's trade-off figure."""
+    return pd.DataFrame(
+        [
+            {
+                "dataset": r["dataset"],
+                "model": r["model"],
+                "seed": r["seed"],
+                "method": r["method"],
+                "requirement": requirement_key(r["requirement"]),
+                "NDCG@10": r["test"]["NDCG@10"],
+                "worst_bacc": r["worst"]["worst case"]["bacc_mean"],
+                "paper_bacc": r["paper"]["bacc_mean"],
+                "chance_bacc": r["paper"]["chance_bacc_mean"],
+            }
+            for r in latest_records(path)
+        ]
+    )
+
+
+def efficiency_frame(record: dict) -> pd.DataFrame:
+    """The ``--efficiency`` record's request rows in the columns of the report's timing chart
+    (rows of methods that did not answer the whole sequence, such as the single 6,040 x 64
+    calibration, are left out)."""
+    counts: dict[str, int] = {}
+    for row in record["rows"]:
+        counts[row["method"]] = counts.get(row["method"], 0) + 1
+    sequence = max(counts.values(), default=0)
+    position: dict[str, int] = {}
+    rows = []
+    for row in record["rows"]:
+        if counts[row["method"]] < sequence:
+            continue
+        step = position.get(row["method"], 0)
+        position[row["method"]] = step + 1
+        rows.append(
+            {
+                "dataset": record["dataset"],
+                "model": record["model"],
+                "step": step,
+                "method": row["method"],
+                "requirement": requirement_label(row["requirement"].split(",")),
+                "seconds": row["seconds"],
+                "base_train_seconds": record.get("base_train_seconds", np.nan),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def done(path: Path) -> set:

@@ -34,8 +34,28 @@ def png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def tradeoff(frame: pd.DataFrame, dataset: str) -> bytes | None:
-    """NDCG@10 vs worst-case BAcc for one dataset (``unlearn_frame`` rows)."""
+BACC_LABELS = {
+    "worst_bacc": "worst-case attacker BAcc (%)",
+    "paper_bacc": "paper-MLP attacker BAcc (%)",
+}
+
+
+def tradeoff(
+    frame: pd.DataFrame,
+    dataset: str,
+    *,
+    bacc: str = "worst_bacc",
+    keep_fraction: float | None = None,
+) -> bytes | None:
+    """NDCG@10 vs an attacker's BAcc for one dataset (``unlearn_frame`` rows).
+
+    Args:
+        frame: one row per (model, method, requirement, seed).
+        dataset: which dataset's rows to draw.
+        bacc: the BAcc column on the x axis (``worst_bacc`` or ``paper_bacc``).
+        keep_fraction: when given and an ``original`` method is present, a dotted line at
+            this fraction of Original's NDCG@10 (LEGO Table 1's bar: 0.95).
+    """
     part = frame[frame["dataset"] == dataset]
     if part.empty:
         return None
@@ -48,12 +68,10 @@ def tradeoff(frame: pd.DataFrame, dataset: str) -> bytes | None:
     axes = figure.subplots(1, len(models), squeeze=False)[0]
     for ax, model in zip(axes, models, strict=True):
         group = part[part["model"] == model]
-        means = group.groupby(["method", "requirement"])[
-            ["worst_bacc", "NDCG@10", "chance_bacc"]
-        ].mean()
+        means = group.groupby(["method", "requirement"])[[bacc, "NDCG@10", "chance_bacc"]].mean()
         for (method, req), row in means.iterrows():
             ax.scatter(
-                100 * row["worst_bacc"],
+                100 * row[bacc],
                 100 * row["NDCG@10"],
                 color=colours[method],
                 marker=markers[req],
@@ -75,8 +93,22 @@ def tradeoff(frame: pd.DataFrame, dataset: str) -> bytes | None:
                     ha="right",
                     color="grey",
                 )
+        original = group[group["method"] == "original"]["NDCG@10"]
+        if keep_fraction is not None and not original.empty:
+            ax.axhline(
+                100 * keep_fraction * original.mean(), color="grey", linestyle=":", linewidth=0.8
+            )
+            ax.annotate(
+                f"{100 * keep_fraction:.0f} % of Original",
+                (1.0, 100 * keep_fraction * original.mean()),
+                xycoords=("axes fraction", "data"),
+                fontsize=7,
+                va="bottom",
+                ha="right",
+                color="grey",
+            )
         ax.set_title(model_name(model), fontsize=10)
-        ax.set_xlabel("worst-case attacker BAcc (%); chance = no leakage")
+        ax.set_xlabel(f"{BACC_LABELS.get(bacc, bacc)}; chance = no leakage")
         ax.set_ylabel("NDCG@10 (%)")
     handles = [axes[0].scatter([], [], color=colours[m], marker="o", label=m) for m in methods] + [
         axes[0].scatter(
@@ -89,8 +121,12 @@ def tradeoff(frame: pd.DataFrame, dataset: str) -> bytes | None:
     return png(figure)
 
 
-def timing_chart(frame: pd.DataFrame) -> bytes | None:
-    """LEGO Fig. 3 from ``timing_frame`` rows (first dataset x model)."""
+def timing_chart(frame: pd.DataFrame, *, log_scale: bool = False) -> bytes | None:
+    """LEGO Fig. 3 from ``timing_frame`` rows (first dataset x model).
+
+    ``log_scale`` puts seconds on a log axis (for sequences where a cached answer takes
+    milliseconds and a baseline minutes).
+    """
     if frame.empty:
         return None
     dataset, model = frame["dataset"].iloc[0], frame["model"].iloc[0]
@@ -116,7 +152,9 @@ def timing_chart(frame: pd.DataFrame) -> bytes | None:
             base, color="black", linestyle="--", linewidth=1, label=f"train {model_name(model)}"
         )
     ax.set_xticks(np.arange(len(steps)), labels, fontsize=8)
-    ax.set_ylabel("seconds per request")
+    if log_scale:
+        ax.set_yscale("log")
+    ax.set_ylabel("seconds per request" + (" (log scale)" if log_scale else ""))
     ax.set_title(
         f"Dynamic requirements — {dataset}, {model_name(model)} (LEGO Fig. 3)", fontsize=10
     )
