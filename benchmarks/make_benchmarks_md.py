@@ -229,7 +229,14 @@ def build() -> str:
             "### Dynamic requirements (LEGO Fig. 3): seconds per request",
             "",
             f"Command: `python benchmarks/unlearning_table1.py --efficiency` ({record['dataset']}, "
-            f"{record['model']}; commit {record['commit']}, {record['date'][:10]}).",
+            f"{record['model']}; commit {record['commit']}, {record['date'][:10]}"
+            + (
+                "; GEMM gauge before / after: "
+                + " / ".join(f"{g:.0f} µs" for g in record["gemm_gauge_us"])
+                if "gemm_gauge_us" in record
+                else ""
+            )
+            + ").",
             "",
             "| method | requirement | seconds | attributes calibrated |",
             "|---|---|---|---|",

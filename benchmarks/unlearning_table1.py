@@ -459,6 +459,7 @@ def efficiency(args) -> None:
     scorer = model_scorer(run.model, run.split.test.known)
     sequence = ["gender", "age,gender", "age,gender,occupation", "age,occupation", "occupation"]
     rows = []
+    gauge_before = gemm_gauge()
     with tempfile.TemporaryDirectory() as store:
         lego = make_unlearner("lego", n_jobs=2).fit(original, labels, store=store)
         for req in sequence:
@@ -507,6 +508,7 @@ def efficiency(args) -> None:
         **study_header(args, dataset),
         "rows": rows,
         "combination_trajectory": trajectory,
+        "gemm_gauge_us": [gauge_before, gemm_gauge()],
     }
     path = Path(args.out).with_name("unlearning_efficiency.json")
     path.write_text(json.dumps(record, indent=1))
