@@ -39,8 +39,7 @@ def _fit(name: str, split: Split, config: AdversaryConfig | None, **options: Any
 @pytest.mark.parametrize("name", NAMES)
 def test_every_model_trains_with_adversaries_and_is_ordinary_afterwards(name, tiny_split):
     model, trainer = _fit(name, tiny_split, BOTH)
-    assert model.hooks == [] and model.extra_parameters == []
-    assert "validate" not in vars(model)
+    assert model.hooks == [] and model.extra_parameters == [] and model.selection_hooks == []
     emb = model.user_embeddings()
     assert emb.shape == (tiny_split.n_users, representation_dim(model, tiny_split))
     assert torch.isfinite(emb).all()

@@ -10,12 +10,13 @@
   loop adds to the recommendation loss before the single backward pass;
 * the heads' parameters go to ``model.extra_parameters`` as one Adam parameter group with the
   heads' own learning rate and weight decay, stepped by the loop's second Adam;
-* when the split has validation users, the model's ``validate`` is wrapped for the duration
-  of the fit: it still returns the validation NDCG (selection ``ndcg``, the default) and also
-  scores the jointly trained heads on the validation users (logged per validation), or
-  returns minus their leakage (selection ``adversary``, Adv-MultVAE's choice).
+* when the split has validation users, a selection hook (``model.selection_hooks``) scores
+  the jointly trained heads on the validation users after each validation (logged per
+  validation) and either leaves the model's early-stopping value alone (selection ``ndcg``,
+  the default) or replaces it by minus the heads' leakage (selection ``adversary``,
+  Adv-MultVAE's choice).
 
-After :meth:`AdversarialTrainer.fit` the hooks, parameters and wrapper are removed: the model
+After :meth:`AdversarialTrainer.fit` the hooks and parameters are removed: the model
 is an ordinary recommender whose ``user_embeddings()`` is the protected representation, saved
 and loaded like any other (the heads are not needed to use it).
 """
@@ -142,8 +143,6 @@ class AdversarialTrainer:
         self._group: dict[str, Any] | None = None  # the heads' Adam group in the model's loop
         self._hook: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
         self._attached = False
-        self._had_validate = False
-        self._previous_validate: Callable[[], float] | None = None
 
     # ------------------------------------------------------------------ attach / detach
     def attach(
@@ -198,9 +197,7 @@ class AdversarialTrainer:
         }
         model.extra_parameters.append(self._group)
         if split.valid is not None:
-            self._had_validate = "validate" in vars(model)
-            self._previous_validate = model.validate
-            model.validate = self._validate  # type: ignore[method-assign]
+            model.selection_hooks.append(self._select)
         self._attached = True
         logger.info(
             "adversaries on %s (%d-d representation): %s",
@@ -217,12 +214,7 @@ class AdversarialTrainer:
         model = self.model_
         model.hooks[:] = [h for h in model.hooks if h is not self._hook]
         model.extra_parameters[:] = [g for g in model.extra_parameters if g is not self._group]
-        if self._previous_validate is not None:
-            if self._had_validate:
-                model.validate = self._previous_validate  # type: ignore[method-assign]
-            else:
-                vars(model).pop("validate", None)
-            self._previous_validate = None
+        model.selection_hooks[:] = [h for h in model.selection_hooks if h != self._select]
         self._attached = False
 
     def fit(
@@ -320,14 +312,13 @@ class AdversarialTrainer:
                 f"({model.config.patience}); raise patience or lower selection_min_epoch"
             )
 
-    def _validate(self) -> float:
-        """Replacement of ``model.validate`` during the fit (see the module docstring)."""
+    def _select(self, epoch: int, value: float) -> float:
+        """Selection hook of the model's fit (see the module docstring): logs the heads'
+        validation scores beside ``value`` (the validation metric, unless an earlier hook
+        replaced it) and returns the value early stopping maximises."""
         assert self.model_ is not None and self.split_ is not None
-        assert self._previous_validate is not None and self.split_.valid is not None
-        model = self.model_
-        metric = model.config.early_stopping_metric
-        value = float(self._previous_validate())
-        epoch = len(model.loss_log_)
+        assert self.split_.valid is not None
+        metric = self.model_.config.early_stopping_metric
         scores = self.score(self.split_.valid.users)
         leak = leakage(scores)
         record: dict[str, Any] = {"epoch": epoch, metric: value, "adversary_leakage": leak}

@@ -77,6 +77,11 @@ def make_adam(
 HookFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """(user_repr of the batch, user indices of the batch) -> extra loss added before backward."""
 
+SelectionFn = Callable[[int, float], float]
+"""(epoch, validation value so far) -> the value early stopping maximises instead. Hooks run in
+order after each validation, each receiving the previous one's output; the validation metric
+itself is still what ``valid_log_`` records."""
+
 
 @dataclass
 class StepOutput:
@@ -121,6 +126,7 @@ class Recommender(ABC):
         self.train_seconds_: float = 0.0
         self.epoch_seconds_: list[float] = []
         self.hooks: list[HookFn] = []
+        self.selection_hooks: list[SelectionFn] = []
         # parameter groups trained beside the model by a second Adam (adversary heads): each a
         # torch param-group dict, {"params": [...], "lr": ..., "weight_decay": ...}
         self.extra_parameters: list[dict[str, Any]] = []
@@ -212,8 +218,11 @@ class Recommender(ABC):
                     logger.info("%s epoch %d loss %.5f", self.name, epoch, record["loss"])
                 stop = False
                 if split.valid is not None and epoch % cfg.eval_every == 0:
-                    value = self.validate()
-                    self.valid_log_.append({"epoch": epoch, cfg.early_stopping_metric: value})
+                    metric = self.validate()
+                    value = metric
+                    for select in self.selection_hooks:
+                        value = select(epoch, value)
+                    self.valid_log_.append({"epoch": epoch, cfg.early_stopping_metric: metric})
                     if value > best_value:
                         best_value, waited, self.best_epoch_ = value, 0, epoch
                         best_state = copy.deepcopy(self.module.state_dict())
