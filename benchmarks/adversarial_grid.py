@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import sys
 import tempfile
 import time
@@ -64,6 +65,10 @@ from recunlearn.models.multvae import MultVAE
 from recunlearn.runs.pipeline import load_data
 from recunlearn.runs.spec import DataSpec
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from base_models import git_commit  # noqa: E402
+
+COMMIT = git_commit()
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_OUT = RESULTS / "adversarial_grid.jsonl"
 FIGURES = RESULTS / "figures"
@@ -226,6 +231,8 @@ def run(args: argparse.Namespace) -> None:
             include_base=not args.no_base,
             data_spec=data_spec,
             on_record=printer(args.attributes, time.perf_counter()),
+            # the commit of the code this process loaded, not of the tree when a cell ends
+            provenance={"commit": COMMIT, "machine": f"{platform.node()} {platform.machine()}"},
         )
 
 

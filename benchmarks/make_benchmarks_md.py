@@ -292,7 +292,9 @@ def build() -> str:
             "attacker and logistic regression tested on the fold's held-out users (loo: of "
             "the paper MLP and logistic regression, 5-fold CV), a weaker worst case than the "
             "audit tables'. Dates: "
-            f"{', '.join(sorted({r.get('created', '-')[:10] for r in records}))}.",
+            f"{', '.join(sorted({r.get('created', '-')[:10] for r in records}))}; commits: "
+            f"{', '.join(sorted({r['commit'] for r in records if 'commit' in r})) or '-'} "
+            "(recorded from 2026-12-02 on; earlier records carry the package versions only).",
             "",
             adversarial_grid.report_markdown(records, ["gender", "age_raw"]),
             "",

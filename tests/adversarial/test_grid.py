@@ -76,8 +76,10 @@ def test_loo_grid_records_and_resume(dataset, tmp_path):
     wider = dataclasses.replace(
         setup, adversary=AdversaryConfig.from_lambdas({"gender": 0, "occupation": 0})
     )
-    again = run_grid(dataset, wider, [], [0], out=out)
+    again = run_grid(dataset, wider, [], [0], out=out, provenance={"commit": "abc1234"})
     assert [r["lambdas"] for r in again] == [None]
+    assert read_records(out)[-1]["commit"] == "abc1234"  # recorded, yet not part of the key
+    assert run_grid(dataset, wider, [], [0], out=out, provenance={"commit": "other"}) == []
     assert set(again[0]["leakage"]["cv"]) == {"gender", "occupation"}
 
 

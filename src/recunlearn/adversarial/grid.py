@@ -320,6 +320,7 @@ def run_grid(
     data_spec: DataSpec | None = None,
     progress: bool = False,
     on_record: Callable[[dict[str, Any]], None] | None = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Run every (lambdas, replicate) cell, plus a base cell per replicate.
 
@@ -334,6 +335,8 @@ def run_grid(
         data_spec: how ``dataset`` was loaded (recorded in the config hash).
         progress: progress bars of the training loops.
         on_record: called with each new record (e.g. to print a line).
+        provenance: fields added to every record (e.g. the code's commit and the machine);
+            not part of the cell's key.
 
     Returns:
         The new records.
@@ -358,6 +361,7 @@ def run_grid(
                 data_spec=data_spec,
                 progress=progress,
             )
+            record.update(provenance or {})
             if out is not None:
                 with Path(out).open("a") as handle:
                     handle.write(json.dumps(record, sort_keys=True) + "\n")
