@@ -20,6 +20,7 @@ import numpy as np
 
 from recunlearn.report import figures
 from recunlearn.report.reference import load_reference
+from recunlearn.runs.atomic import atomic_write_bytes
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -338,11 +339,8 @@ def figure_link(name: str, data: bytes | None, caption: str) -> list[str]:
     """Write ``data`` (PNG) to ``results/figures/name`` atomically; its markdown image line."""
     if data is None:
         return []
-    FIGURES.mkdir(parents=True, exist_ok=True)
     target = FIGURES / name
-    tmp = target.with_suffix(".png.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(target)
+    atomic_write_bytes(target, data)
     return [f"![{caption}]({target.relative_to(HERE.parent).as_posix()})", ""]
 
 

@@ -36,6 +36,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -224,9 +225,7 @@ def efficiency_frame(record: dict) -> pd.DataFrame:
     """The ``--efficiency`` record's request rows in the columns of the report's timing chart
     (rows of methods that did not answer the whole sequence, such as the single 6,040 x 64
     calibration, are left out)."""
-    counts: dict[str, int] = {}
-    for row in record["rows"]:
-        counts[row["method"]] = counts.get(row["method"], 0) + 1
+    counts = Counter(row["method"] for row in record["rows"])
     sequence = max(counts.values(), default=0)
     position: dict[str, int] = {}
     rows = []
