@@ -16,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import subprocess
@@ -36,9 +37,13 @@ MODELS = ("mf", "ncf", "lightgcn", "multvae")
 RESULTS_PATHSPEC = ":(exclude)benchmarks/results"
 
 
+@functools.cache
 def git_commit() -> str:
     """Short commit hash of the working tree, with +dirty when a tracked file other than a
-    benchmark result is modified (the results are appended while a benchmark runs)."""
+    benchmark result is modified (the results are appended while a benchmark runs).
+
+    Memoised and first called when this module is imported: a benchmark process records the
+    commit of the code it loaded, even if the tree moves on while it runs."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
@@ -51,6 +56,9 @@ def git_commit() -> str:
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+git_commit()  # pin the commit at process start (see the docstring)
 
 
 def parse_options(items: list[str]) -> dict:
