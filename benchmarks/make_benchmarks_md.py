@@ -32,6 +32,7 @@ import bench_smoke  # noqa: E402
 import protocol_gap  # noqa: E402
 import speed  # noqa: E402
 import ultd_table1  # noqa: E402
+import unlearning_eps_sweep  # noqa: E402
 import unlearning_table1  # noqa: E402
 
 RESULTS = HERE / "results"
@@ -223,6 +224,7 @@ def build() -> str:
             "",
             *table1_figures(table1),
         ]
+    parts += eps_sweep_section(RESULTS / "unlearning_eps_sweep.jsonl")
     efficiency = RESULTS / "unlearning_efficiency.json"
     if efficiency.exists():
         record = json.loads(efficiency.read_text())
@@ -359,6 +361,32 @@ def table1_figures(path: Path) -> list[str]:
             name = f"unlearning_tradeoff_{slug(dataset)}_{column.split('_')[0]}.png"
             lines += figure_link(name, data, f"{dataset}: NDCG@10 vs {who} BAcc")
     return lines
+
+
+def eps_sweep_section(path: Path) -> list[str]:
+    """Issue 4, item 1: LEGO's ball constraint swept (table and figure), if recorded."""
+    if not path.exists():
+        return []
+    frame = unlearning_eps_sweep.with_keep(unlearning_eps_sweep.sweep_frame(path))
+    records = unlearning_table1.latest_records(path)
+    return [
+        "### LEGO's ball constraint swept: where does it trade leakage for accuracy?",
+        "",
+        "Command: `python benchmarks/unlearning_eps_sweep.py --data-dir DIR --seeds 0 1 2` "
+        "(the gender cell of Table 1, LEGO at the paper's settings except the ball: "
+        "`||U - U0||_F <= r ||U0||_F`, i.e. a row moves by at most r times the RMS row norm "
+        "on average; `paper` is the paper's eps/N = 0.5). A description of the trade-off, not "
+        "a tuning: no radius is picked from it for the Table 1 rows. Commits: "
+        f"{', '.join(sorted({r['commit'] for r in records}))}; dates: "
+        f"{', '.join(sorted({r['date'][:10] for r in records}))}.",
+        "",
+        unlearning_eps_sweep.report(path),
+        *figure_link(
+            "unlearning_ball_sweep.png",
+            figures.ball_sweep(frame),
+            "LEGO's ball constraint swept: NDCG@10 vs attacker BAcc",
+        ),
+    ]
 
 
 def adversarial_figures() -> list[str]:

@@ -273,30 +273,44 @@ def run(args) -> None:
                     if key in finished and not args.redo:
                         continue
                     trained = trained or base_run(dataset, data_spec, model, seed, runs_dir)
-                    started = time.perf_counter()
-                    record = run_cell(trained, method, requirement, seed, args)
-                    record.update(
-                        dataset=dataset.label,
-                        dataset_fingerprint=dataset_fingerprint(dataset),
-                        model=model,
-                        seed=seed,
-                        wall_seconds=time.perf_counter() - started,
-                        date=datetime.now(UTC).isoformat(timespec="seconds"),
-                        commit=git_commit(),
-                        machine=f"{platform.node()} {platform.machine()}",
-                        protocol="loo_full; attack 5-fold CV transductive (paper) + worst case",
-                        attackers=list(args.attackers),
-                    )
-                    with out.open("a") as handle:
-                        handle.write(json.dumps(record) + "\n")
-                    p, w = record["paper"], record["worst"]["worst case"]
-                    print(
-                        f"{model} s{seed} {record['requirement']} {method}: "
-                        f"HR {100 * record['test']['HR@10']:.2f} NDCG {100 * record['test']['NDCG@10']:.2f} "
-                        f"paper BAcc {100 * p['bacc_mean']:.2f} F1 {100 * p['micro_f1_mean']:.2f} "
-                        f"worst BAcc {100 * w['bacc_mean']:.2f} ({record['wall_seconds']:.0f} s)",
-                        flush=True,
-                    )
+                    record = cell_record(trained, model, method, requirement, seed, args)
+                    append_record(out, record)
+
+
+def cell_record(
+    trained, model: str, method: str, requirement: Requirement, seed: int, args
+) -> dict:
+    """:func:`run_cell` with its provenance: the JSON record of one cell (also printed)."""
+    dataset = trained.dataset
+    started = time.perf_counter()
+    record = run_cell(trained, method, requirement, seed, args)
+    record.update(
+        dataset=dataset.label,
+        dataset_fingerprint=dataset_fingerprint(dataset),
+        model=model,
+        seed=seed,
+        wall_seconds=time.perf_counter() - started,
+        date=datetime.now(UTC).isoformat(timespec="seconds"),
+        commit=git_commit(),
+        machine=f"{platform.node()} {platform.machine()}",
+        protocol="loo_full; attack 5-fold CV transductive (paper) + worst case",
+        attackers=list(args.attackers),
+    )
+    p, w = record["paper"], record["worst"]["worst case"]
+    print(
+        f"{model} s{seed} {record['requirement']} {method}: "
+        f"HR {100 * record['test']['HR@10']:.2f} NDCG {100 * record['test']['NDCG@10']:.2f} "
+        f"paper BAcc {100 * p['bacc_mean']:.2f} F1 {100 * p['micro_f1_mean']:.2f} "
+        f"worst BAcc {100 * w['bacc_mean']:.2f} ({record['wall_seconds']:.0f} s)",
+        flush=True,
+    )
+    return record
+
+
+def append_record(path: Path, record: dict) -> None:
+    """Append one record as a JSON line (the results files are append-only logs)."""
+    with path.open("a") as handle:
+        handle.write(json.dumps(record) + "\n")
 
 
 TRAJECTORY_ATTRIBUTES = ("gender", "age", "occupation")

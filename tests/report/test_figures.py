@@ -59,3 +59,31 @@ def test_timing_chart_log_scale_draws_a_different_figure():
     log = figures.timing_chart(frame, log_scale=True)
     assert linear[:4] == PNG and log[:4] == PNG
     assert linear != log
+
+
+def _sweep_rows() -> pd.DataFrame:
+    rows = [
+        {
+            "model": model,
+            "seed": seed,
+            "method": method,
+            "radius": radius,
+            "step": "-" if method == "original" else "absolute",
+            "keep": 1.0 if method == "original" else 0.9,
+            "paper_bacc": 0.6,
+            "worst_bacc": 0.7,
+            "chance_bacc": 0.5,
+        }
+        for model in ("ncf", "lightgcn")
+        for seed in (0, 1)
+        for method, radius in (("original", np.nan), ("lego", np.nan), ("lego-ball0.1", 0.1))
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_ball_sweep_draws_one_panel_per_model_and_needs_swept_rows():
+    frame = _sweep_rows()
+    assert figures.ball_sweep(frame)[:4] == PNG
+    assert figures.ball_sweep(frame[frame["method"] == "original"]) is None
+    one_model = figures.ball_sweep(frame[frame["model"] == "ncf"])
+    assert one_model[:4] == PNG and one_model != figures.ball_sweep(frame)
