@@ -9,7 +9,9 @@ the RMS row norm), for a grid of ``r``, at the paper's step (``--step absolute``
 on the entries) or at an RMS-scaled one (``--step rms``). Every cell is the same as a Table 1
 cell (``unlearning_table1.run_cell``): NDCG@10 with the swapped matrix, the paper's MLP
 attacker and the worst case over the audit's attackers (5-fold CV over the labelled users),
-plus how often the projection fired and ``||U - U0|| / eps`` at the end.
+plus how often the projection fired and ``||U - U0|| / eps`` at the end. ``--subspace F``
+keeps every edit in the principal directions of ``U0`` carrying a fraction ``F`` of its
+variance (LEGO ``edit_subspace``, our option, not the paper's).
 
 The grid is a description of the trade-off, not a tuning: no radius is picked from it for the
 Table 1 rows.
@@ -42,21 +44,26 @@ RADII = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 PAPER_BALL = "paper (eps/N = 0.5)"
 
 
-def method_name(radius: float | None, step: str) -> str:
-    """The cell's method label: ``lego`` at the paper's ball, ``lego-ball<r>[-rms]`` otherwise."""
+def method_name(radius: float | None, step: str, subspace: float | None = None) -> str:
+    """The cell's method label: ``lego`` at the paper's settings, ``lego-ball<r>`` with a
+    relative ball, plus ``-rms`` / ``-sub<fraction>`` for an RMS-scaled step / an edit
+    subspace."""
+    suffix = ("-rms" if step == "rms" else "") + (f"-sub{subspace:g}" if subspace else "")
     if radius is None:
-        return "lego" if step == "absolute" else "lego-rms"
-    return f"lego-ball{radius:g}" + ("-rms" if step == "rms" else "")
+        return "lego" + suffix if suffix else "lego"
+    return f"lego-ball{radius:g}{suffix}"
 
 
-def register(radii: list[float | None], step: str) -> list[str]:
+def register(radii: list[float | None], step: str, subspace: float | None = None) -> list[str]:
     """Add the sweep's LEGO variants to ``unlearning_table1.METHODS``; their names."""
     names = []
     for radius in radii:
-        name = method_name(radius, step)
+        name = method_name(radius, step, subspace)
         options: dict = {"lr_scale": step}
         if radius is not None:
             options["eps_relative"] = radius
+        if subspace:
+            options["edit_subspace"] = subspace
         unlearning_table1.METHODS[name] = ("lego", options)
         names.append(name)
     return names
@@ -69,7 +76,7 @@ def run(args) -> None:
     dataset = load_data(data_spec)
     requirement = Requirement.parse(args.requirement)
     radii: list[float | None] = [None, *args.radii]
-    methods = ["original", *register(radii, args.step)]
+    methods = ["original", *register(radii, args.step, args.subspace)]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     finished = unlearning_table1.done(out)
@@ -88,7 +95,11 @@ def run(args) -> None:
                     trained, model, method, requirement, seed, args
                 )
                 options = unlearning_table1.METHODS[method][1]
-                record.update(radius=options.get("eps_relative"), step=options.get("lr_scale"))
+                record.update(
+                    radius=options.get("eps_relative"),
+                    step=options.get("lr_scale"),
+                    subspace=options.get("edit_subspace"),
+                )
                 unlearning_table1.append_record(out, record)
 
 
@@ -105,7 +116,7 @@ def sweep_frame(path: Path) -> pd.DataFrame:
                 "requirement": "+".join(r["requirement"]),
                 "method": r["method"],
                 "radius": r.get("radius"),
-                "step": r.get("step") or "-",
+                "step": variant_label(r),
                 "projection_rate": calibration.get("projection_rate", np.nan),
                 "distance_over_eps": calibration.get("distance_over_eps") or np.nan,
                 "NDCG@10": r["test"]["NDCG@10"],
@@ -116,6 +127,14 @@ def sweep_frame(path: Path) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def variant_label(record: dict) -> str:
+    """The row's calibration variant: its step, plus the edit subspace when restricted."""
+    step = record.get("step") or "-"
+    if record.get("subspace"):
+        step += f", subspace {record['subspace']:g}"
+    return step
 
 
 def with_keep(frame: pd.DataFrame) -> pd.DataFrame:
@@ -189,6 +208,13 @@ def main() -> None:
     parser.add_argument("--requirement", default="gender")
     parser.add_argument("--radii", nargs="+", type=float, default=list(RADII))
     parser.add_argument("--step", choices=("absolute", "rms"), default="absolute")
+    parser.add_argument(
+        "--subspace",
+        type=float,
+        default=None,
+        help="LEGO edit_subspace: keep edits in the principal directions carrying this "
+        "fraction of U0's variance (default: none, the paper)",
+    )
     parser.add_argument("--attackers", nargs="+", default=list(DEFAULT_ATTACKERS))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)

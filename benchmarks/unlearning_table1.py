@@ -135,7 +135,11 @@ def run_cell(run, method: str, requirement: Requirement, seed: int, args) -> dic
         protected = unlearner.transform(requirement)
         logs = getattr(unlearner, "calibration_logs_", {})
         extra["calibration"] = {
-            a: {"projection_rate": log.projection_rate, "distance_over_eps": log.distance_ratio}
+            a: {
+                "projection_rate": log.projection_rate,
+                "distance_over_eps": log.distance_ratio,
+                "subspace_dims": log.subspace_dims,
+            }
             for a, log in logs.items()
         }
         if getattr(unlearner, "weights_", None) is not None:

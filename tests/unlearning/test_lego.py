@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import cross_val_predict
 
-from recunlearn.unlearning.lego import LEGO, LEGOConfig, combine
+from recunlearn.unlearning.lego import LEGO, LEGOConfig, combine, principal_basis
 from recunlearn.unlearning.requirement import Requirement
 
 
@@ -49,6 +49,39 @@ def test_ball_constraint_binds_and_holds(planted_data):
     assert distance <= eps * (1 + 1e-4)
     log = lego.calibration_logs_["gender"]
     assert log.projections > 0 and abs(log.distance_ratio - 1) < 1e-3
+
+
+def _with_dead_columns(matrix: np.ndarray, dead: int = 4) -> np.ndarray:
+    """``matrix`` plus ``dead`` constant-zero columns (like NCF's collapsed GMF half)."""
+    return np.hstack([matrix, np.zeros((len(matrix), dead), dtype=matrix.dtype)])
+
+
+def test_principal_basis_spans_only_directions_with_variance(planted_data):
+    matrix = _with_dead_columns(planted_data[0])
+    basis = principal_basis(torch.as_tensor(matrix), 0.999)
+    assert basis.shape[1] <= matrix.shape[1] - 4
+    torch.testing.assert_close(basis.T @ basis, torch.eye(basis.shape[1]), atol=1e-5, rtol=0)
+    assert basis[-4:].abs().max() < 1e-6  # the dead columns are outside the span
+
+
+@pytest.mark.parametrize("subspace", [None, 0.999])
+def test_edit_subspace_keeps_dead_directions_untouched(planted_data, subspace):
+    """Without the option Adam writes into the dead columns (where a standardising attacker
+    would read the label); with it they stay exactly as they were."""
+    matrix, labels = planted_data
+    matrix = _with_dead_columns(matrix)
+    lego = LEGO(
+        eps_per_user=None, calibration_steps=100, lr_embeddings=1e-2, edit_subspace=subspace
+    )
+    protected = lego.fit(matrix, labels).transform("gender")
+    moved = float(protected[:, -4:].abs().max())
+    if subspace is None:
+        assert moved > 1e-2 and lego.calibration_logs_["gender"].subspace_dims is None
+    else:
+        assert (
+            moved < 1e-5 and lego.calibration_logs_["gender"].subspace_dims <= matrix.shape[1] - 4
+        )
+        assert not torch.allclose(protected, torch.as_tensor(matrix))
 
 
 def test_bricks_are_reused_and_weights_on_simplex(planted_data):

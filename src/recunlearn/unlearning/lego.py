@@ -67,6 +67,16 @@ class LEGOConfig(UnlearnerConfig):
         description="'rms' multiplies lr_embeddings by the RMS entry of U0, so a step moves "
         "embeddings of any scale by the same relative amount (Adam steps are ~lr per entry)",
     )
+    edit_subspace: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="keep each calibration edit in the span of U0's principal directions that "
+        "carry this fraction of its variance; None = edit every direction (the paper). Adam "
+        "moves every coordinate by about the same step, so without it a calibration also "
+        "writes into directions where U0 has no variance (NCF's collapsed GMF half, MultVAE's "
+        "unused latent directions), where a standardising attacker reads the label",
+    )
     calibration_steps: int = Field(2000, ge=1, description="E1")
     combination_steps: int = Field(500, ge=0, description="E2")
     batch_size: int = Field(512, ge=2)
@@ -100,6 +110,7 @@ class LEGOConfig(UnlearnerConfig):
                 "eps_per_user",
                 "eps_relative",
                 "lr_scale",
+                "edit_subspace",
                 "calibration_steps",
                 "batch_size",
                 "lr_embeddings",
@@ -117,6 +128,7 @@ class CalibrationLog:
     attribute: str
     steps: int
     eps: float | None
+    subspace_dims: int | None = None
     projections: int = 0
     distance: float = 0.0
     seconds: float = 0.0
@@ -153,6 +165,17 @@ def _batch(n: int, size: int, generator: torch.Generator) -> torch.Tensor:
     return torch.randperm(n, generator=generator)[:size]
 
 
+def principal_basis(matrix: torch.Tensor, fraction: float) -> torch.Tensor:
+    """Orthonormal columns (d x m) spanning the fewest principal directions of ``matrix``'s rows
+    (centred) that carry at least ``fraction`` of their variance."""
+    centred = (matrix - matrix.mean(dim=0)).double()
+    values, vectors = torch.linalg.eigh(centred.T @ centred)
+    values, vectors = values.flip(0).clamp(min=0), vectors.flip(1)
+    share = torch.cumsum(values, 0) / values.sum().clamp(min=1e-300)
+    m = int(torch.searchsorted(share, torch.tensor(fraction, dtype=share.dtype))) + 1
+    return vectors[:, : min(m, len(values))].to(matrix.dtype)
+
+
 def calibrate(
     original: torch.Tensor,
     labels: AttributeLabels,
@@ -169,7 +192,15 @@ def calibrate(
         eps = config.eps_per_user * original.shape[0]
     else:
         eps = None
-    log = CalibrationLog(labels.attribute.name, config.calibration_steps, eps)
+    basis = None
+    if config.edit_subspace is not None and config.edit_subspace < 1:
+        basis = principal_basis(original, config.edit_subspace)
+    log = CalibrationLog(
+        labels.attribute.name,
+        config.calibration_steps,
+        eps,
+        subspace_dims=None if basis is None else basis.shape[1],
+    )
     matrix = original.clone().requires_grad_(True)
     net = VariationalNet(original.shape[1], n_classes, config.hidden)
     lr = config.lr_embeddings
@@ -188,6 +219,9 @@ def calibrate(
         estimate.backward()
         opt_u.step()
         log.vclub.append(float(estimate.detach()))
+        if basis is not None:
+            with torch.no_grad():
+                matrix.copy_(original + (matrix - original) @ basis @ basis.T)
         if eps is not None:
             with torch.no_grad():
                 delta = matrix - original
