@@ -165,15 +165,29 @@ def _batch(n: int, size: int, generator: torch.Generator) -> torch.Tensor:
     return torch.randperm(n, generator=generator)[:size]
 
 
-def principal_basis(matrix: torch.Tensor, fraction: float) -> torch.Tensor:
+def principal_basis(
+    matrix: torch.Tensor, fraction: float, dead_tolerance: float = 1e-6
+) -> torch.Tensor:
     """Orthonormal columns (d x m) spanning the fewest principal directions of ``matrix``'s rows
-    (centred) that carry at least ``fraction`` of their variance."""
-    centred = (matrix - matrix.mean(dim=0)).double()
+    (centred) that carry at least ``fraction`` of their variance.
+
+    Coordinates whose standard deviation is below ``dead_tolerance`` times the largest are
+    left out exactly (their rows of the basis are 0.0, not rounding noise): an attacker that
+    standardises its inputs would otherwise read whatever tiny edit leaks into them.
+    """
+    scale = matrix.std(dim=0)
+    live = scale > dead_tolerance * scale.max()
+    part = matrix[:, live].double()
+    centred = part - part.mean(dim=0)
     values, vectors = torch.linalg.eigh(centred.T @ centred)
     values, vectors = values.flip(0).clamp(min=0), vectors.flip(1)
     share = torch.cumsum(values, 0) / values.sum().clamp(min=1e-300)
-    m = int(torch.searchsorted(share, torch.tensor(fraction, dtype=share.dtype))) + 1
-    return vectors[:, : min(m, len(values))].to(matrix.dtype)
+    m = min(
+        int(torch.searchsorted(share, torch.tensor(fraction, dtype=share.dtype))) + 1, len(values)
+    )
+    basis = torch.zeros(matrix.shape[1], m, dtype=matrix.dtype)
+    basis[live] = vectors[:, :m].to(matrix.dtype)
+    return basis
 
 
 def calibrate(
