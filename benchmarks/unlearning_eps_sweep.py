@@ -146,11 +146,12 @@ def with_keep(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(keep=frame["NDCG@10"].to_numpy() / original.reindex(index).to_numpy())
 
 
-def _ms(values: pd.Series, scale: float = 100.0) -> str:
+def _ms(values: pd.Series, scale: float = 100.0, digits: int = 1) -> str:
     a = values.to_numpy(dtype=float) * scale
     if np.isnan(a).all():
         return "-"
-    return f"{np.nanmean(a):.1f} ± {np.nanstd(a, ddof=1) if len(a) > 1 else 0.0:.1f}"
+    spread = np.nanstd(a, ddof=1) if len(a) > 1 else 0.0
+    return f"{np.nanmean(a):.{digits}f} ± {spread:.{digits}f}"
 
 
 def ball_label(row) -> str:
@@ -188,9 +189,9 @@ def report(path: Path) -> str:
             lines.append(
                 f"| {step} | {ball} | {len(rows)} | "
                 f"{projections + ' %' if projections != '-' else '-'} | "
-                f"{_ms(rows['distance_over_eps'], 1.0)} | {_ms(rows['NDCG@10'])} | "
-                f"{_ms(rows['keep'])} % | {_ms(rows['paper_bacc'])} | "
-                f"{_ms(rows['worst_bacc'])} ({', '.join(attackers)}) |"
+                f"{_ms(rows['distance_over_eps'], 1.0, 2)} | {_ms(rows['NDCG@10'], digits=2)} | "
+                f"{_ms(rows['keep'])} % | {_ms(rows['paper_bacc'], digits=2)} | "
+                f"{_ms(rows['worst_bacc'], digits=2)} ({', '.join(attackers)}) |"
             )
         lines.append("")
     return "\n".join(lines)
