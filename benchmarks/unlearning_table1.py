@@ -67,6 +67,9 @@ METHODS: dict[str, tuple[str, dict]] = {
     # the paper's bricks, combined against fitted q networks (see COMBINATION_VARIANTS)
     "lego-fitq": ("lego", {"combination_q_warmup": 1000, "combination_q_steps": 5}),
     "lego-ec-ac": ("lego", {"combination": "average"}),
+    # our variant (not the paper's): edits kept in U0's principal directions and a small ball;
+    # the two values were first looked at on NCF seed 0, gender (unlearning_eps_sweep.py)
+    "lego-subspace": ("lego", {"eps_relative": 0.05, "edit_subspace": 0.999}),
     "d2dfr-fc": ("lego", {"calibrator": "d2dfr"}),
     "linear-erasure": ("linear-erasure", {}),
     "inductive-map": ("inductive-map", {}),
