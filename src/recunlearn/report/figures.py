@@ -4,8 +4,8 @@ global state).
 * :func:`tradeoff` -- NDCG@10 against the worst-case attacker's BAcc, one point per method x
   requirement (mean over seeds), one panel per model, chance BAcc of each requirement as a
   vertical line;
-* :func:`ball_sweep` -- LEGO's ball constraint swept: NDCG@10 (share of Original's) against
-  the attackers' BAcc as the radius grows, one panel per model, one line per attacker and step;
+* :func:`ball_sweep` -- LEGO's ball constraint swept: attackers' BAcc and NDCG@10 (share of
+  Original's) against the ball's radius, one column per model, one colour per variant;
 * :func:`timing_chart` -- LEGO Fig. 3: seconds per request of the dynamic-requirement
   sequence, one bar per method, the base model's training time as a dashed line;
 * :func:`advx_figures` -- AdvX Fig. 2 (trade-off) and the lambda heat maps, drawn by
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from recunlearn.report.frames import method_rank, model_name, requirement_label
 
@@ -124,72 +125,71 @@ def tradeoff(
 
 
 def ball_sweep(frame: pd.DataFrame, keep_fraction: float = 0.95) -> bytes | None:
-    """The ball-constraint sweep: one panel per model, NDCG@10 as a share of Original's
-    against BAcc, one line per (attacker, step) through the radii (annotated), Original as a
-    star, the chance line and the ``keep_fraction`` line.
+    """The ball-constraint sweep, one column of panels per model: attacker BAcc (top) and
+    NDCG@10 as a share of Original's (bottom) against the ball's radius r (log axis; the
+    paper's ball, which never binds, at the right end), one colour per calibration variant,
+    solid for the paper's MLP and dashed for the worst case; Original's BAcc as dotted lines.
 
     Args:
         frame: one row per (model, seed, method) with ``radius`` (NaN = the paper's ball),
-            ``step``, ``keep`` (NDCG over Original's), ``paper_bacc``, ``worst_bacc``,
-            ``chance_bacc``; Original rows have ``method == "original"``.
+            ``step`` (the variant), ``keep`` (NDCG over Original's), ``paper_bacc``,
+            ``worst_bacc``, ``chance_bacc``; Original rows have ``method == "original"``.
         keep_fraction: where to draw the accuracy bar (LEGO Table 1's: 0.95).
     """
     swept = frame[frame["method"] != "original"]
     if swept.empty:
         return None
     models = list(dict.fromkeys(frame["model"]))
-    figure = Figure(figsize=(max(7.0, 4.6 * len(models) + 1.6), 4.4), layout="constrained")
-    axes = figure.subplots(1, len(models), squeeze=False)[0]
+    radii = swept["radius"].dropna()
+    paper_x = 3.0 * (radii.max() if not radii.empty else 1.0)
+    variants = sorted(swept["step"].unique())
     attackers = {"paper_bacc": ("paper MLP", "-"), "worst_bacc": ("worst case", "--")}
-    steps = sorted(swept["step"].unique())
-    for ax, model in zip(axes, models, strict=True):
+    figure = Figure(figsize=(max(7.0, 4.2 * len(models) + 2.4), 6.4), layout="constrained")
+    axes = figure.subplots(2, len(models), squeeze=False, sharex=True)
+    for column, model in enumerate(models):
+        top, bottom = axes[0][column], axes[1][column]
         group = frame[frame["model"] == model]
         points = group[group["method"] != "original"].assign(
-            order=lambda f: f["radius"].fillna(np.inf)
+            x=lambda f: f["radius"].fillna(paper_x)
         )
-        means = points.groupby(["step", "order"])[["keep", *attackers]].mean()
-        for i, step in enumerate(steps):
-            if step not in means.index.get_level_values(0):
+        means = points.groupby(["step", "x"])[["keep", *attackers]].mean()
+        for i, variant in enumerate(variants):
+            if variant not in means.index.get_level_values(0):
                 continue
-            line = means.loc[step]
-            for column, (who, style) in attackers.items():
-                ax.plot(
-                    100 * line[column],
-                    100 * line["keep"],
+            line = means.loc[variant]
+            for name, (who, style) in attackers.items():
+                top.plot(
+                    line.index,
+                    100 * line[name],
                     linestyle=style,
                     marker="o",
                     markersize=4,
                     color=f"C{i}",
-                    label=f"{who}, {step} step",
+                    label=f"{who}, {variant}",
                 )
-                if column == "worst_bacc":
-                    for order, row in line.iterrows():
-                        text = "paper" if np.isinf(order) else f"{order:g}"
-                        ax.annotate(
-                            text,
-                            (100 * row[column], 100 * row["keep"]),
-                            fontsize=7,
-                            xytext=(3, 3),
-                            textcoords="offset points",
-                        )
+            bottom.plot(line.index, 100 * line["keep"], marker="o", markersize=4, color=f"C{i}")
         original = group[group["method"] == "original"]
-        if not original.empty:
-            for column in attackers:
-                ax.scatter(100 * original[column].mean(), 100.0, marker="*", s=120, color="black")
+        for name in attackers if not original.empty else ():
+            top.axhline(100 * original[name].mean(), color="black", linestyle=":", lw=0.8)
         chance = group["chance_bacc"].mean()
         if np.isfinite(chance):
-            ax.axvline(100 * chance, color="grey", linestyle="--", linewidth=0.8)
-        ax.axhline(100 * keep_fraction, color="grey", linestyle=":", linewidth=0.8)
-        ax.set_title(model_name(model), fontsize=10)
-        ax.set_xlabel("attacker BAcc (%); grey dashed: chance")
-        ax.set_ylabel("NDCG@10, % of Original")
-    handles, labels = axes[0].get_legend_handles_labels()
-    handles.append(axes[0].scatter([], [], marker="*", s=120, color="black"))
-    labels.append("Original")
+            top.axhline(100 * chance, color="grey", linestyle="--", linewidth=0.8)
+        bottom.axhline(100 * keep_fraction, color="grey", linestyle=":", linewidth=0.8)
+        top.set_title(model_name(model), fontsize=10)
+        top.set_ylabel("attacker BAcc (%)")
+        bottom.set_ylabel("NDCG@10, % of Original")
+        bottom.set_xscale("log")
+        ticks = [*sorted(radii.unique()), paper_x]
+        bottom.set_xticks(ticks, [f"{t:g}" for t in ticks[:-1]] + ["paper"], fontsize=7)
+        bottom.set_xlabel("ball radius r (||U - U0|| <= r ||U0||)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    handles += [
+        Line2D([], [], color="black", linestyle=":", lw=0.8),
+        Line2D([], [], color="grey", linestyle="--", lw=0.8),
+    ]
+    labels += ["Original (each attacker)", "chance"]
     figure.legend(handles, labels, loc="outside right center", fontsize=8)
-    figure.suptitle(
-        "LEGO's ball ||U - U0|| <= r ||U0|| swept (labels: r; mean over seeds)", fontsize=10
-    )
+    figure.suptitle("LEGO's ball constraint swept (mean over seeds)", fontsize=10)
     return png(figure)
 
 
