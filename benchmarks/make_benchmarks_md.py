@@ -206,7 +206,9 @@ def build() -> str:
             "## Issue 4 — post-hoc multi-attribute unlearning (LEGO Table 1 cells)",
             "",
             "Command: `python benchmarks/unlearning_table1.py --dataset ml-100k --data-dir DIR "
-            "--seeds 0 1 2 --methods original dp d2dfr lego lego-scaled lego-fitq` (the "
+            "--seeds 0 1 2 --methods original dp d2dfr lego lego-scaled lego-fitq lego-subspace` "
+            "(`lego-subspace` is our variant, not the paper's: edits kept in the original "
+            "matrix's principal directions and a ball of r = 0.05, see the ball sweep below; the "
             "inductive rows: `--seeds 0 --heldout --methods linear-erasure inductive-map`; "
             "ML-1M, users 1-2999: `--seeds 0 --methods original dp lego`, for NCF also "
             "`--seeds 1 2`; the first half of ML-1M only, not comparable with LEGO's ML-1M "
