@@ -41,11 +41,7 @@ RECBOLE = {"mf": "BPR", "ncf": "NeuMF", "lightgcn": "LightGCN", "multvae": "Mult
 MODELS = ("mf", "ncf", "lightgcn", "multvae")
 
 
-def ms(values: list[float], scale: float = 100.0) -> str:
-    """``mean ± std`` (sample std; 0 for one value) of ``values`` x ``scale``."""
-    a = np.asarray(values, dtype=float) * scale
-    sd = a.std(ddof=1) if len(a) > 1 else 0.0
-    return f"{a.mean():.2f} ± {sd:.2f}"
+ms = unlearning_table1.mean_std
 
 
 def load_jsonl(path: Path) -> list[dict]:

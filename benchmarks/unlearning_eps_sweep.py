@@ -30,15 +30,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
-
-from recunlearn.audit import DEFAULT_ATTACKERS
-from recunlearn.runs.pipeline import load_data
-from recunlearn.runs.spec import DataSpec
-from recunlearn.unlearning.requirement import Requirement
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import unlearning_table1  # noqa: E402
+from unlearning_table1 import mean_std  # noqa: E402
 
 RADII = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 PAPER_BALL = "paper (eps/N = 0.5)"
@@ -50,7 +45,7 @@ def method_name(radius: float | None, step: str, subspace: float | None = None) 
     subspace."""
     suffix = ("-rms" if step == "rms" else "") + (f"-sub{subspace:g}" if subspace else "")
     if radius is None:
-        return "lego" + suffix if suffix else "lego"
+        return "lego" + suffix
     return f"lego-ball{radius:g}{suffix}"
 
 
@@ -71,36 +66,18 @@ def register(radii: list[float | None], step: str, subspace: float | None = None
 
 def run(args) -> None:
     """Compute every missing (model, seed, radius) cell, and Original's."""
-    torch.set_num_threads(args.threads)
-    data_spec = DataSpec(name=args.dataset, data_dir=args.data_dir)
-    dataset = load_data(data_spec)
-    requirement = Requirement.parse(args.requirement)
     radii: list[float | None] = [None, *args.radii]
     methods = ["original", *register(radii, args.step, args.subspace)]
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    finished = unlearning_table1.done(out)
-    runs_dir = Path(args.runs_dir)
-    for model in args.models:
-        for seed in args.seeds:
-            trained = None
-            for method in methods:
-                key = (dataset.label, model, seed, "+".join(requirement.attributes), method)
-                if key in finished and not args.redo:
-                    continue
-                trained = trained or unlearning_table1.base_run(
-                    dataset, data_spec, model, seed, runs_dir
-                )
-                record = unlearning_table1.cell_record(
-                    trained, model, method, requirement, seed, args
-                )
-                options = unlearning_table1.METHODS[method][1]
-                record.update(
-                    radius=options.get("eps_relative"),
-                    step=options.get("lr_scale"),
-                    subspace=options.get("edit_subspace"),
-                )
-                unlearning_table1.append_record(out, record)
+
+    def annotate(method: str, record: dict) -> None:
+        options = unlearning_table1.METHODS[method][1]
+        record.update(
+            radius=options.get("eps_relative"),
+            step=options.get("lr_scale"),
+            subspace=options.get("edit_subspace"),
+        )
+
+    unlearning_table1.compute_cells(args, [args.requirement], methods, Path(args.out), annotate)
 
 
 def sweep_frame(path: Path) -> pd.DataFrame:
@@ -146,14 +123,6 @@ def with_keep(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(keep=frame["NDCG@10"].to_numpy() / original.reindex(index).to_numpy())
 
 
-def _ms(values: pd.Series, scale: float = 100.0, digits: int = 1) -> str:
-    a = values.to_numpy(dtype=float) * scale
-    if np.isnan(a).all():
-        return "-"
-    spread = np.nanstd(a, ddof=1) if len(a) > 1 else 0.0
-    return f"{np.nanmean(a):.{digits}f} ± {spread:.{digits}f}"
-
-
 def ball_label(row) -> str:
     """How a row's ball is described in the table and the figure."""
     if row["method"] == "original":
@@ -185,13 +154,13 @@ def report(path: Path) -> str:
         ).sort_values(["rank", "step", "radius_rank"])
         for (step, ball), rows in order.groupby(["step", "ball"], sort=False):
             attackers = sorted({a for text in rows["worst_attackers"] for a in text.split(", ")})
-            projections = _ms(rows["projection_rate"])
+            projections = mean_std(rows["projection_rate"], digits=1)
             lines.append(
                 f"| {step} | {ball} | {len(rows)} | "
                 f"{projections + ' %' if projections != '-' else '-'} | "
-                f"{_ms(rows['distance_over_eps'], 1.0, 2)} | {_ms(rows['NDCG@10'], digits=2)} | "
-                f"{_ms(rows['keep'])} % | {_ms(rows['paper_bacc'], digits=2)} | "
-                f"{_ms(rows['worst_bacc'], digits=2)} ({', '.join(attackers)}) |"
+                f"{mean_std(rows['distance_over_eps'], 1.0)} | {mean_std(rows['NDCG@10'])} | "
+                f"{mean_std(rows['keep'], digits=1)} % | {mean_std(rows['paper_bacc'])} | "
+                f"{mean_std(rows['worst_bacc'])} ({', '.join(attackers)}) |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -202,10 +171,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--dataset", default="ml-100k")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--models", nargs="+", default=["ncf", "lightgcn", "multvae"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    unlearning_table1.add_cell_arguments(
+        parser, out="benchmarks/results/unlearning_eps_sweep.jsonl"
+    )
     parser.add_argument("--requirement", default="gender")
     parser.add_argument("--radii", nargs="+", type=float, default=list(RADII))
     parser.add_argument("--step", choices=("absolute", "rms"), default="absolute")
@@ -216,13 +184,6 @@ def main() -> None:
         help="LEGO edit_subspace: keep edits in the principal directions carrying this "
         "fraction of U0's variance (default: none, the paper)",
     )
-    parser.add_argument("--attackers", nargs="+", default=list(DEFAULT_ATTACKERS))
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--runs-dir", default="runs/base")
-    parser.add_argument("--out", default="benchmarks/results/unlearning_eps_sweep.jsonl")
-    parser.add_argument("--redo", action="store_true")
-    parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     args.heldout = False
     if args.report:

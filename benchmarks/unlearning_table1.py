@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -262,10 +263,21 @@ def done(path: Path) -> set:
 
 def run(args) -> None:
     """Compute every missing cell."""
+    compute_cells(args, args.requirements, args.methods, Path(args.out))
+
+
+def compute_cells(
+    args,
+    requirements: list[str],
+    methods: list[str],
+    out: Path,
+    annotate: Callable[[str, dict], None] | None = None,
+) -> None:
+    """Compute and append every (model, seed, requirement, method) cell not yet in ``out``
+    (all of them with ``--redo``); ``annotate(method, record)`` may add fields first."""
     torch.set_num_threads(args.threads)
     data_spec = DataSpec(name=args.dataset, data_dir=args.data_dir)
     dataset = load_data(data_spec)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     finished = done(out)
     runs_dir = Path(args.runs_dir)
@@ -273,14 +285,16 @@ def run(args) -> None:
     for model in args.models:
         for seed in args.seeds:
             trained = None
-            for req_text in args.requirements:
+            for req_text in requirements:
                 requirement = Requirement.parse(req_text)
-                for method in args.methods:
+                for method in methods:
                     key = (dataset.label, model, seed, "+".join(requirement.attributes), method)
                     if key in finished and not args.redo:
                         continue
                     trained = trained or base_run(dataset, data_spec, model, seed, runs_dir)
                     record = cell_record(trained, model, method, requirement, seed, args)
+                    if annotate is not None:
+                        annotate(method, record)
                     append_record(out, record)
 
 
@@ -555,9 +569,14 @@ PAPER = {  # LEGO Table 1, ML-100K (HR@10, NDCG@10, BAcc, F1), percent
 }
 
 
-def _ms(values, scale=100.0) -> str:
+def mean_std(values, scale: float = 100.0, digits: int = 2) -> str:
+    """``mean ± std`` (sample std; 0 for one value) of ``values`` x ``scale``, NaNs skipped;
+    ``-`` when every value is NaN."""
     a = np.asarray(values, dtype=float) * scale
-    return f"{a.mean():.2f} ± {a.std(ddof=1) if len(a) > 1 else 0.0:.2f}"
+    if np.isnan(a).all():
+        return "-"
+    spread = np.nanstd(a, ddof=1) if np.count_nonzero(~np.isnan(a)) > 1 else 0.0
+    return f"{np.nanmean(a):.{digits}f} ± {spread:.{digits}f}"
 
 
 def report(path: Path) -> str:
@@ -587,9 +606,9 @@ def report(path: Path) -> str:
         paper = PAPER.get((model, req, method)) if dataset == "ML-100K" else None
         lines.append(
             f"| {dataset} | {model} | {req} | {method} | {len(rs)} | "
-            f"{_ms([r['test']['HR@10'] for r in rs])} | {_ms([r['test']['NDCG@10'] for r in rs])} | {ratio} | "
-            f"{_ms([r['paper']['bacc_mean'] for r in rs])} | {_ms([r['paper']['micro_f1_mean'] for r in rs])} | "
-            f"{_ms(worst)} ({', '.join(attackers)}) | {_ms(held) if held else '-'} | "
+            f"{mean_std([r['test']['HR@10'] for r in rs])} | {mean_std([r['test']['NDCG@10'] for r in rs])} | {ratio} | "
+            f"{mean_std([r['paper']['bacc_mean'] for r in rs])} | {mean_std([r['paper']['micro_f1_mean'] for r in rs])} | "
+            f"{mean_std(worst)} ({', '.join(attackers)}) | {mean_std(held) if held else '-'} | "
             f"{100 * rs[0]['paper']['chance_bacc_mean']:.2f} | "
             + (" / ".join(f"{v:.2f}" for v in paper) if paper else "-")
             + " |"
@@ -602,29 +621,35 @@ def report(path: Path) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def add_cell_arguments(parser: argparse.ArgumentParser, out: str) -> None:
+    """The options every script computing Table 1 cells shares (data, models, seeds, attack,
+    threads, where base runs and records go, ``--redo``, ``--report``)."""
     parser.add_argument("--dataset", default="ml-100k")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--models", nargs="+", default=["ncf", "lightgcn", "multvae"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--requirements", nargs="+", default=list(REQUIREMENTS))
-    parser.add_argument("--methods", nargs="+", default=list(METHODS))
     parser.add_argument("--attackers", nargs="+", default=list(DEFAULT_ATTACKERS))
-    parser.add_argument("--heldout", action="store_true")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs-dir", default="runs/base")
-    parser.add_argument("--out", default="benchmarks/results/unlearning_table1.jsonl")
+    parser.add_argument("--out", default=out)
     parser.add_argument("--report", action="store_true")
     parser.add_argument(
         "--redo",
         action="store_true",
         help="recompute the selected cells even if recorded (the report keeps the latest)",
     )
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_cell_arguments(parser, out="benchmarks/results/unlearning_table1.jsonl")
+    parser.add_argument("--requirements", nargs="+", default=list(REQUIREMENTS))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS))
+    parser.add_argument("--heldout", action="store_true")
     parser.add_argument("--efficiency", action="store_true")
     parser.add_argument("--trajectory", action="store_true", help="combination variants")
     parser.add_argument(
