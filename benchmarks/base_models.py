@@ -78,6 +78,24 @@ def variant_label(options: dict) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(options.items())) or "default"
 
 
+COLLAPSED_NCF = "default (GMF collapsed, before 2026-12-02)"
+"""Variant label of NCF records trained before ``gmf_weight_decay`` existed (dead GMF branch)."""
+
+
+def record_variant(record: dict) -> str:
+    """The option-variant label of a record, telling the pre-fix NCF apart.
+
+    NCF records whose stored model config has no ``gmf_weight_decay`` were trained with one
+    Adam decay on every table, which kills the GMF branch (benchmarks/notes/issue2): they are
+    a different model from today's default and must not be averaged with it.
+    """
+    variant = record.get("variant", "default")
+    config = record.get("model_config") or {}
+    if record["model"] == "ncf" and variant == "default" and "gmf_weight_decay" not in config:
+        return COLLAPSED_NCF
+    return variant
+
+
 def done_cells(path: Path) -> set[tuple[str, str, int, str, str]]:
     """(dataset label, model, seed, ties, variant) of records already in ``path``."""
     if not path.exists():
@@ -91,7 +109,7 @@ def done_cells(path: Path) -> set[tuple[str, str, int, str, str]]:
                 record["model"],
                 record["seed"],
                 record["ties"],
-                record.get("variant", "default"),
+                record_variant(record),
             )
         )
     return cells
@@ -163,7 +181,7 @@ def report(path: Path) -> str:
     records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     groups: dict[tuple[str, str, str, str], list[dict]] = {}
     for r in records:
-        key = (r["dataset"], r["ties"], r["model"], r.get("variant", "default"))
+        key = (r["dataset"], r["ties"], r["model"], record_variant(r))
         groups.setdefault(key, []).append(r)
     lines = [
         "| dataset | ties | model | options | seeds | HR@10 % | NDCG@10 % | best epoch | s/epoch | interactions/s | train s |",

@@ -71,7 +71,7 @@ def base_table(records: list[dict], reference: dict) -> str:
             if r["dataset"] == "ML-100K"
             and r["model"] == model
             and r["ties"] == "file_order"
-            and r.get("variant", "default") == "default"
+            and base_models.record_variant(r) == "default"
         ]
         if not ours:
             continue

@@ -142,6 +142,8 @@ def test_config_validation() -> None:
         NCF(dropout=1.0)
     with pytest.raises(pydantic.ValidationError):
         NCF(user_representation="mlp")
+    with pytest.raises(pydantic.ValidationError):
+        NCF(gmf_weight_decay=-1e-5)
 
 
 def test_factored_training_logits_match_pair_logits(all_model: NCF) -> None:
@@ -156,3 +158,25 @@ def test_factored_training_logits_match_pair_logits(all_model: NCF) -> None:
     torch.testing.assert_close(factored, direct, atol=1e-6, rtol=1e-5)
     grads = [torch.autograd.grad(out.sum(), net.tower[0].weight)[0] for out in (factored, direct)]
     torch.testing.assert_close(grads[0], grads[1], atol=1e-6, rtol=1e-5)
+
+
+def test_gmf_tables_get_their_own_decay(all_model: NCF) -> None:
+    """The GMF tables form their own Adam group (a 1e-4 decay there kills the GMF branch)."""
+    net = all_model.module
+    groups = all_model._parameter_groups()
+    gmf_group, rest = groups
+    assert gmf_group["weight_decay"] == all_model.config.gmf_weight_decay == 1e-5
+    assert gmf_group["params"][0] is net.gmf_user.weight
+    assert gmf_group["params"][1] is net.gmf_item.weight
+    assert "weight_decay" not in rest  # the model's weight_decay applies
+    every = {id(p) for p in net.parameters()}
+    assert {id(p) for g in groups for p in g["params"]} == every
+    assert len(gmf_group["params"]) + len(rest["params"]) == len(every)
+
+
+def test_one_decay_for_all_when_gmf_decay_is_none(tiny_split: Split) -> None:
+    model = NCF(gmf_weight_decay=None, layers=(12, 5), **{**QUICK, "epochs": 1})
+    model.fit(tiny_split, progress=False)
+    groups = model._parameter_groups()
+    assert all(isinstance(p, torch.nn.Parameter) for p in groups)
+    assert len(groups) == len(list(model.module.parameters()))

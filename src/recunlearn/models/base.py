@@ -156,6 +156,12 @@ class Recommender(ABC):
     def _item_embeddings(self) -> torch.Tensor:
         raise NotImplementedError(f"{self.name} has no item embedding table")
 
+    def _parameter_groups(self) -> list[torch.nn.Parameter] | list[dict[str, Any]]:
+        """What the model's Adam trains: its parameters, or torch parameter groups when some
+        tensors need their own ``lr`` / ``weight_decay`` (see :func:`make_adam`)."""
+        assert self.module is not None
+        return [p for p in self.module.parameters() if p.requires_grad]
+
     def _score_table(self, users: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
         """Scores of all items for ``users`` given the *full* representation table.
 
@@ -179,8 +185,7 @@ class Recommender(ABC):
         self.split_ = split
         self._build(split, generator)
         assert self.module is not None
-        params = [p for p in self.module.parameters() if p.requires_grad]
-        optimizer = make_adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        optimizer = make_adam(self._parameter_groups(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         # groups without their own lr / weight_decay step at the model's lr, without decay
         extra_opt = make_adam(self.extra_parameters, lr=cfg.lr) if self.extra_parameters else None
         previous_threads = torch.get_num_threads()

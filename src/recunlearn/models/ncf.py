@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -26,10 +26,23 @@ class NCFConfig(TrainConfig):
     Defaults differing from the shared ones were chosen by validation NDCG@10 on ML-100K
     leave-one-out (full ranking, mean of 2-3 seeds): ``lr`` 3e-3 with Adam ``weight_decay`` 1e-4
     beat lr 1e-3 / 3e-3 without decay; dropout, 8 negatives and a wider tower did not help.
+
+    The GMF tables get a smaller decay (``gmf_weight_decay`` 1e-5). With the L2 term of Adam at
+    1e-4 on every table, the GMF branch dies: rows absent from a batch see only the decay term,
+    which Adam normalises into a full-size step towards zero, and the product form gives a
+    small GMF vector a small gradient, so it never recovers. Every NCF trained before this
+    option (up to 2026-12-02) had GMF user coordinates of ~1e-37 and scored with its MLP tower
+    alone. At 1e-5 both branches stay alive on every seed, with validation NDCG@10 7.38 against
+    7.29 for the collapsed model (ML-100K, 3 seeds); 3e-5 collapses on 2 of 3 seeds.
     """
 
     lr: float = Field(3e-3, gt=0, description="Adam learning rate")
     weight_decay: float = Field(1e-4, ge=0, description="Adam L2 penalty on all parameters")
+    gmf_weight_decay: float | None = Field(
+        1e-5,
+        ge=0,
+        description="Adam L2 penalty on the GMF user and item tables (None = weight_decay)",
+    )
 
     gmf_dim: int = Field(32, ge=1, description="size of the GMF user and item vectors")
     mlp_dim: int = Field(32, ge=1, description="size of the MLP-tower user and item vectors")
@@ -164,6 +177,15 @@ class NCF(Recommender):
         self.module = module
         self._sampler = NegativeSampler(split.train)
         self._pos_users, self._pos_items = positive_pairs(split.train)
+
+    def _parameter_groups(self) -> list[torch.nn.Parameter] | list[dict[str, Any]]:
+        decay = self.config.gmf_weight_decay
+        if decay is None:
+            return super()._parameter_groups()
+        net = self._net
+        gmf = [net.gmf_user.weight, net.gmf_item.weight]
+        rest = [p for p in net.parameters() if all(p is not q for q in gmf)]
+        return [{"params": gmf, "weight_decay": decay}, {"params": rest}]
 
     @property
     def _net(self) -> _NeuMF:
