@@ -66,7 +66,7 @@ from recunlearn.runs.pipeline import load_data
 from recunlearn.runs.spec import DataSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from base_models import git_commit  # noqa: E402
+from base_models import git_commit, is_collapsed_ncf  # noqa: E402
 
 COMMIT = git_commit()
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -512,9 +512,19 @@ def report_markdown(records: list[dict[str, Any]], attributes: list[str]) -> str
     return "\n".join(lines)
 
 
+def labelled_records(path: Path) -> list[dict[str, Any]]:
+    """The grid's records, NCF cells of the pre-fix NCF (dead GMF branch, no stored model
+    config; benchmarks/notes/issue2) relabelled so they never pool with today's NCF."""
+    records = read_records(path)
+    for record in records:
+        if is_collapsed_ncf(record["model"], record.get("model_config")):
+            record["model"] = "ncf (GMF collapsed)"
+    return records
+
+
 def report(args: argparse.Namespace) -> None:
     """Print the markdown tables and write the figures."""
-    records = read_records(args.out)
+    records = labelled_records(args.out)
     if not records:
         print(f"no records in {args.out}")
         return

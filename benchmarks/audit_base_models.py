@@ -43,13 +43,13 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from base_models import git_commit  # noqa: E402
+from base_models import git_commit, is_collapsed_ncf  # noqa: E402
 
 from recunlearn.audit import DEFAULT_ATTACKERS, LeakageReport, audit
 from recunlearn.audit.io import read_run
 from recunlearn.data.types import Attribute
-from recunlearn.runs.pipeline import load_data, train_run
-from recunlearn.runs.rundir import dataset_fingerprint, versions
+from recunlearn.runs.pipeline import load_data, resolved_config, train_run
+from recunlearn.runs.rundir import dataset_fingerprint, read_config, versions
 from recunlearn.runs.spec import DataSpec, RunSpec, SplitSpec
 
 MODELS = ("mf", "ncf", "lightgcn", "multvae")
@@ -124,18 +124,22 @@ def _run_spec(args: argparse.Namespace, model: str, seed: int) -> RunSpec:
 
 
 def _embeddings_for(args: argparse.Namespace, spec: RunSpec, dataset, model: str, seed: int):
-    """(ids, matrix, source) from a reused run directory, or a freshly trained model."""
+    """(ids, matrix, source, model config) from a reused run directory, or a freshly trained
+    model; the config is None for a run directory written before config.json pinned it."""
     if args.runs_dir:
         folder = Path(args.runs_dir) / f"{args.dataset}-{model}-s{seed}"
         if (folder / "config.json").exists():
             embeddings, _, _ = read_run(folder)
-            return embeddings.ids, embeddings.matrix, str(folder)
+            _, payload = read_config(folder)
+            config = payload.get("model_config")
+            return embeddings.ids, embeddings.matrix, str(folder), config
         trained = train_run(spec, folder, progress=not args.quiet, dataset=dataset)
     else:
         trained = train_run(spec, progress=not args.quiet, dataset=dataset)
         folder = None
     matrix = trained.model.user_embeddings().detach().cpu().numpy()
-    return dataset.user_ids, matrix, None if folder is None else str(folder)
+    source = None if folder is None else str(folder)
+    return dataset.user_ids, matrix, source, resolved_config(trained.model)
 
 
 def run_base_models(args: argparse.Namespace) -> None:
@@ -144,7 +148,7 @@ def run_base_models(args: argparse.Namespace) -> None:
     dataset = load_data(_run_spec(args, args.models[0], args.seeds[0]).data)
     attackers = tuple(args.attackers)
     done = {
-        (r["dataset"], r["model"], r["seed"], tuple(r["attackers"]), r.get("epochs", 0))
+        (r["dataset"], model_label(r), r["seed"], tuple(r["attackers"]), r.get("epochs", 0))
         for r in recorded(args.out)
         if r.get("part") == "base_models"
     }
@@ -155,7 +159,7 @@ def run_base_models(args: argparse.Namespace) -> None:
                 print(f"skip {key} (recorded)")
                 continue
             spec = _run_spec(args, model, seed)
-            ids, matrix, source = _embeddings_for(args, spec, dataset, model, seed)
+            ids, matrix, source, model_config = _embeddings_for(args, spec, dataset, model, seed)
             report = audit(
                 matrix,
                 dataset,
@@ -176,6 +180,7 @@ def run_base_models(args: argparse.Namespace) -> None:
                 "seed": seed,
                 "epochs": args.epochs,
                 "config_hash": spec.fingerprint(),
+                "model_config": model_config,
                 "run_dir": source,
                 "attackers": list(attackers),
                 "embedding_dim": int(matrix.shape[1]),
@@ -187,6 +192,13 @@ def run_base_models(args: argparse.Namespace) -> None:
             if gender is not None:
                 line = ", ".join(f"{a} {100 * gender.loc[a, 'bacc_mean']:.2f}" for a in attackers)
                 print(f"{dataset.label} {model} seed {seed}: gender BAcc % {line}")
+
+
+def model_label(record: dict[str, Any]) -> str:
+    """The record's model; audits of the pre-fix NCF (dead GMF branch) get their own label."""
+    if is_collapsed_ncf(record["model"], record.get("model_config")):
+        return "ncf (GMF collapsed)"
+    return record["model"]
 
 
 def _lego(dataset: str, model: str) -> str:
@@ -214,7 +226,7 @@ def report_base_models(records: list[dict[str, Any]]) -> str:
             continue
         dataset = r["dataset"] + (f" ({r['epochs']} epochs)" if r.get("epochs") else "")
         for attacker in r["attackers"]:
-            latest[(dataset, r["model"], r["seed"], attacker)] = [
+            latest[(dataset, model_label(r), r["seed"], attacker)] = [
                 rec for rec in r["records"] if rec["attacker"] == attacker
             ]
     rows: dict[tuple[str, str, str, str], dict[str, list]] = {}

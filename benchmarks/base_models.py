@@ -82,16 +82,20 @@ COLLAPSED_NCF = "default (GMF collapsed, before 2026-12-02)"
 """Variant label of NCF records trained before ``gmf_weight_decay`` existed (dead GMF branch)."""
 
 
-def record_variant(record: dict) -> str:
-    """The option-variant label of a record, telling the pre-fix NCF apart.
+def is_collapsed_ncf(model: str, model_config: dict | None) -> bool:
+    """Whether a record was made with the pre-fix NCF, judged by the model config it stored.
 
-    NCF records whose stored model config has no ``gmf_weight_decay`` were trained with one
-    Adam decay on every table, which kills the GMF branch (benchmarks/notes/issue2): they are
-    a different model from today's default and must not be averaged with it.
+    NCF trained before ``gmf_weight_decay`` existed had one Adam decay on every table, which
+    kills the GMF branch (benchmarks/notes/issue2): a different model from today's default,
+    never to be averaged with it. Records without a stored config predate the fix too.
     """
+    return model == "ncf" and "gmf_weight_decay" not in (model_config or {})
+
+
+def record_variant(record: dict) -> str:
+    """The option-variant label of a record, telling the pre-fix NCF apart."""
     variant = record.get("variant", "default")
-    config = record.get("model_config") or {}
-    if record["model"] == "ncf" and variant == "default" and "gmf_weight_decay" not in config:
+    if variant == "default" and is_collapsed_ncf(record["model"], record.get("model_config")):
         return COLLAPSED_NCF
     return variant
 

@@ -270,7 +270,7 @@ def build() -> str:
             parts += [f"**{name}**", "", *combination_trajectory_table(trajectory)]
     adversarial = RESULTS / "adversarial_grid.jsonl"
     if adversarial.exists():
-        records = adversarial_grid.read_records(adversarial)
+        records = adversarial_grid.labelled_records(adversarial)
         parts += [
             "## Issue 5 — in-training adversarial removal (Adv / AdvX heads)",
             "",

@@ -56,7 +56,7 @@ from recunlearn.unlearning.registry import make_unlearner
 from recunlearn.unlearning.requirement import Requirement
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from base_models import git_commit  # noqa: E402
+from base_models import git_commit, is_collapsed_ncf  # noqa: E402
 
 REQUIREMENTS = ("gender", "age,gender", "age,gender,occupation")
 METHODS: dict[str, tuple[str, dict]] = {
@@ -198,13 +198,33 @@ def cell_key(record: dict) -> tuple:
     return (record["dataset"], record["model"], record["seed"], requirement, record["method"])
 
 
+COLLAPSED_NCF = "ncf (GMF collapsed)"
+"""Model label of NCF cells computed on a base model trained before ``gmf_weight_decay``."""
+
+
+def model_label(record: dict) -> str:
+    """The record's model, telling cells of the pre-fix NCF apart.
+
+    Records carry the base model's config (``base_config``) since 2026-12-02. An NCF record
+    without it was computed on an NCF whose GMF branch had collapsed to zero (one Adam decay
+    on every table; benchmarks/notes/issue2): a different model, never pooled with today's.
+    """
+    if is_collapsed_ncf(record["model"], record.get("base_config")):
+        return COLLAPSED_NCF
+    return record["model"]
+
+
 def latest_records(path: Path) -> list[dict]:
     """Every cell's latest record (the file is appended in time order; ``--redo`` reruns a
-    cell after a change to its method, and the superseded record stays in the file)."""
+    cell after a change to its method, and the superseded record stays in the file).
+
+    ``model`` is relabelled by :func:`model_label`, so pre-fix NCF cells form their own rows.
+    """
     latest = {}
     for line in path.read_text().splitlines():
         if line.strip():
             record = json.loads(line)
+            record["model"] = model_label(record)
             latest[cell_key(record)] = record
     return list(latest.values())
 
@@ -225,6 +245,7 @@ def figure_frame(path: Path) -> pd.DataFrame:
                 "chance_bacc": r["paper"]["chance_bacc_mean"],
             }
             for r in latest_records(path)
+            if r["model"] != COLLAPSED_NCF  # superseded base model: tables only
         ]
     )
 
@@ -309,6 +330,7 @@ def cell_record(
         dataset=dataset.label,
         dataset_fingerprint=dataset_fingerprint(dataset),
         model=model,
+        base_config=trained.model.config.model_dump(mode="json"),
         seed=seed,
         wall_seconds=time.perf_counter() - started,
         date=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -603,7 +625,7 @@ def report(path: Path) -> str:
         worst = [r["worst"]["worst case"]["bacc_mean"] for r in rs]
         attackers = sorted({a for r in rs for a in r["worst"]["worst_attackers"].values()})
         held = [r["heldout"]["worst case"]["bacc_mean"] for r in rs if "heldout" in r]
-        paper = PAPER.get((model, req, method)) if dataset == "ML-100K" else None
+        paper = PAPER.get((model.split()[0], req, method)) if dataset == "ML-100K" else None
         lines.append(
             f"| {dataset} | {model} | {req} | {method} | {len(rs)} | "
             f"{mean_std([r['test']['HR@10'] for r in rs])} | {mean_std([r['test']['NDCG@10'] for r in rs])} | {ratio} | "

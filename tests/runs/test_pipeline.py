@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -65,6 +66,34 @@ def test_load_trained_reproduces_scores(run_dir):
     loaded = load_trained(out)
     users = np.arange(10)
     torch.testing.assert_close(loaded.model.score(users), trained.model.score(users))
+
+
+def test_config_pins_the_resolved_model_config(run_dir, tmp_path):
+    """config.json keeps every model option, defaults included, and loading uses it: a default
+    changed after training must not change what an old run directory means."""
+    out, trained = run_dir
+    config = json.loads((out / rundir.CONFIG).read_text())
+    assert config["model_config"] == trained.model.config.model_dump(mode="json")
+    assert "lr" not in trained.spec.model_options  # a default, pinned only by model_config
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    config["model_config"]["lr"] = 0.123  # as if trained under another default
+    (copy / rundir.CONFIG).write_text(json.dumps(config))
+    assert load_trained(copy).model.config.lr == 0.123
+    del config["model_config"]  # a run written before model_config existed
+    (copy / rundir.CONFIG).write_text(json.dumps(config))
+    assert load_trained(copy).model.config.lr == trained.model.config.lr
+
+
+def test_invalid_pinned_model_config_names_the_field(run_dir, tmp_path):
+    out, _ = run_dir
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    config = json.loads((copy / rundir.CONFIG).read_text())
+    config["model_config"]["epochs"] = -3
+    (copy / rundir.CONFIG).write_text(json.dumps(config))
+    with pytest.raises(DataError, match="model_config"):
+        load_trained(copy)
 
 
 def test_changed_data_is_refused(run_dir):

@@ -217,6 +217,7 @@ def run_cell(
         "protocol": f"{split.protocol}_full",
         "model": setup.model,
         "model_options": options,
+        "model_config": model.config.model_dump(mode="json"),  # defaults included
         "replicate": replicate,
         "fold": split.params.get("fold"),
         "seed": options.get("seed", model.config.seed),

@@ -187,7 +187,8 @@ def write_run(run: TrainedRun, out: str | Path, *, overwrite: bool = False) -> P
     """Write ``run`` as a run directory, atomically (temporary folder, then rename)."""
     out = Path(out)
     with atomic_directory(out, overwrite=overwrite) as tmp:
-        rundir.write_json(tmp / rundir.CONFIG, rundir.config_payload(run.spec, run.dataset))
+        payload = rundir.config_payload(run.spec, run.dataset, resolved_config(run.model))
+        rundir.write_json(tmp / rundir.CONFIG, payload)
         save_file(run.model.state_tensors(), str(tmp / rundir.WEIGHTS))
         users = run.model.user_embeddings()
         rundir.embedding_frame(run.dataset.user_ids, users, "user_id").to_parquet(
@@ -210,6 +211,29 @@ def write_run(run: TrainedRun, out: str | Path, *, overwrite: bool = False) -> P
             )
     run.path = out
     return out
+
+
+def resolved_config(model: Recommender) -> dict[str, Any]:
+    """Every option of ``model``'s config, defaults included (what ``config.json`` pins)."""
+    return model.config.model_dump(mode="json")
+
+
+def _model_as_trained(spec: RunSpec, payload: dict[str, Any], path: Path) -> Recommender:
+    """The model of a run directory with the configuration it was trained with.
+
+    Uses the resolved ``model_config`` when the run has one (written since 2026-12-02), so a
+    default changed since then does not change the model; older runs fall back to the spec's
+    options on today's defaults.
+    """
+    resolved = payload.get("model_config")
+    if resolved is None:
+        return make_model(spec.model, **spec.model_options)
+    if not isinstance(resolved, dict):
+        raise DataError("must be an object of model options", path=path, field="model_config")
+    try:
+        return make_model(spec.model, **resolved)
+    except ConfigError as exc:
+        raise DataError(str(exc), path=path, field="model_config") from exc
 
 
 def load_trained(path: str | Path, *, dataset: Dataset | None = None) -> TrainedRun:
@@ -236,7 +260,7 @@ def load_trained(path: str | Path, *, dataset: Dataset | None = None) -> Trained
     weights = path / rundir.WEIGHTS
     if not weights.exists():
         raise DataError("missing weights", path=weights)
-    model = make_model(spec.model, **spec.model_options)
+    model = _model_as_trained(spec, payload, path / rundir.CONFIG)
     try:
         model.load_state(split, load_file(str(weights)))
     except RuntimeError as exc:

@@ -2,7 +2,8 @@
 
 Layout::
 
-    config.json                 the complete validated RunSpec, its hash, dataset fingerprint,
+    config.json                 the complete validated RunSpec, the model's resolved config
+                                (defaults included), the spec's hash, dataset fingerprint,
                                 library versions, creation time
     weights.safetensors         model weights
     user_embeddings.parquet     user_id + e0..e{d-1}: the representation user_embeddings() returns
@@ -98,10 +99,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def config_payload(spec: RunSpec, dataset: Dataset) -> dict[str, Any]:
-    """The content of ``config.json``."""
+def config_payload(
+    spec: RunSpec, dataset: Dataset, model_config: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The content of ``config.json``.
+
+    ``model_config`` is the model's resolved configuration (every option, defaults included):
+    ``spec.model_options`` holds only the options given, so a later change of a default would
+    otherwise change what an old run directory means when it is loaded again.
+    """
     return {
         "spec": spec.model_dump(mode="json"),
+        **({"model_config": model_config} if model_config is not None else {}),
         "config_hash": spec.fingerprint(),
         "dataset": {"label": dataset.label, "fingerprint": dataset_fingerprint(dataset)},
         "versions": versions(),

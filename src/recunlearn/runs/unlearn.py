@@ -28,6 +28,7 @@ from recunlearn.runs.pipeline import (
     load_trained,
     per_user_frame,
     recommendations_frame,
+    resolved_config,
 )
 from recunlearn.unlearning.base import Unlearner, labels_from_dataset, model_scorer
 from recunlearn.unlearning.registry import make_unlearner
@@ -142,7 +143,7 @@ def write_unlearned(result: UnlearnedRun, out: Path, *, overwrite: bool = False)
     run = result.source
     assert run.path is not None
     with atomic_directory(out, overwrite=overwrite) as tmp:
-        payload = rundir.config_payload(run.spec, run.dataset)
+        payload = rundir.config_payload(run.spec, run.dataset, resolved_config(run.model))
         payload["unlearning"] = {
             "method": result.metrics["method"],
             "options": result.metrics["options"],
