@@ -181,3 +181,14 @@ def test_training_beats_random(name: str, tiny_split: Split) -> None:
     chance = _random_hr10(tiny_split)
     assert hr > chance + 0.3, (hr, chance)
     assert hr > hr0 + 0.1, (hr, hr0)
+
+
+def test_same_seed_same_model(fitted: Recommender, tiny_split: Split) -> None:
+    """Training is seeded: a second fit with the same options gives the same embeddings, on
+    two threads too (some multi-threaded CPU kernels add in a thread-dependent order)."""
+    one, two = (_fit(fitted.name, tiny_split, threads=n, batch_size=512) for n in (1, 2))
+    again = _fit(fitted.name, tiny_split, threads=2, batch_size=512)
+    torch.testing.assert_close(again.user_embeddings(), two.user_embeddings(), rtol=0, atol=0)
+    torch.testing.assert_close(two.user_embeddings(), one.user_embeddings())
+    other = _fit(fitted.name, tiny_split, threads=2, batch_size=512, seed=1)
+    assert not torch.allclose(other.user_embeddings(), two.user_embeddings())

@@ -189,6 +189,14 @@ class Recommender(ABC):
         # groups without their own lr / weight_decay step at the model's lr, without decay
         extra_opt = make_adam(self.extra_parameters, lr=cfg.lr) if self.extra_parameters else None
         previous_threads = torch.get_num_threads()
+        # with >1 thread some CPU kernels (the embedding tables' index_put backward) add in a
+        # thread-dependent order: two fits with the same seed drifted apart by ~5e-3 in three
+        # NCF epochs. The deterministic kernels cost no measurable time here.
+        previous_deterministic = (
+            torch.are_deterministic_algorithms_enabled(),
+            torch.is_deterministic_algorithms_warn_only_enabled(),
+        )
+        torch.use_deterministic_algorithms(True, warn_only=True)
         if cfg.threads is not None:
             torch.set_num_threads(cfg.threads)
         best_value, best_state, waited = -np.inf, None, 0
@@ -240,6 +248,9 @@ class Recommender(ABC):
         finally:
             bar.close()
             torch.set_num_threads(previous_threads)
+            torch.use_deterministic_algorithms(
+                previous_deterministic[0], warn_only=previous_deterministic[1]
+            )
         if best_state is not None:
             self.module.load_state_dict(best_state)
         elif split.valid is None:
