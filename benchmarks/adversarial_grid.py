@@ -233,6 +233,7 @@ def run(args: argparse.Namespace) -> None:
             on_record=printer(args.attributes, time.perf_counter()),
             # the commit of the code this process loaded, not of the tree when a cell ends
             provenance={"commit": COMMIT, "machine": f"{platform.node()} {platform.machine()}"},
+            superseded=collapsed_ncf_record,
         )
 
 
@@ -512,12 +513,17 @@ def report_markdown(records: list[dict[str, Any]], attributes: list[str]) -> str
     return "\n".join(lines)
 
 
+def collapsed_ncf_record(record: dict[str, Any]) -> bool:
+    """Whether a grid record was made with the pre-fix NCF (recomputed, never reused)."""
+    return is_collapsed_ncf(record["model"], record.get("model_config"))
+
+
 def labelled_records(path: Path) -> list[dict[str, Any]]:
     """The grid's records, NCF cells of the pre-fix NCF (dead GMF branch, no stored model
     config; benchmarks/notes/issue2) relabelled so they never pool with today's NCF."""
     records = read_records(path)
     for record in records:
-        if is_collapsed_ncf(record["model"], record.get("model_config")):
+        if collapsed_ncf_record(record):
             record["model"] = "ncf (GMF collapsed)"
     return records
 

@@ -81,6 +81,11 @@ def test_loo_grid_records_and_resume(dataset, tmp_path):
     assert read_records(out)[-1]["commit"] == "abc1234"  # recorded, yet not part of the key
     assert run_grid(dataset, wider, [], [0], out=out, provenance={"commit": "other"}) == []
     assert set(again[0]["leakage"]["cv"]) == {"gender", "occupation"}
+    # records stored with their resolved model config; superseded ones are computed again
+    assert again[0]["model_config"]["epochs"] == 2 and "lr" in again[0]["model_config"]
+    redone = run_grid(dataset, wider, [], [0], out=out, superseded=lambda r: True)
+    assert [r["lambdas"] for r in redone] == [None]
+    assert len(read_records(out)) == 5  # appended after the superseded record, none lost
 
 
 def test_a_rerun_with_more_attackers_is_its_own_cell():

@@ -322,6 +322,7 @@ def run_grid(
     progress: bool = False,
     on_record: Callable[[dict[str, Any]], None] | None = None,
     provenance: Mapping[str, Any] | None = None,
+    superseded: Callable[[dict[str, Any]], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Run every (lambdas, replicate) cell, plus a base cell per replicate.
 
@@ -338,11 +339,15 @@ def run_grid(
         on_record: called with each new record (e.g. to print a line).
         provenance: fields added to every record (e.g. the code's commit and the machine);
             not part of the cell's key.
+        superseded: records for which this returns True do not count as done (e.g. cells
+            of a model whose code changed since, told apart by the stored ``model_config``);
+            they stay in ``out`` and the new record is appended after them.
 
     Returns:
         The new records.
     """
-    done = {r.get("key") for r in read_records(out)} if out is not None else set()
+    records = read_records(out) if out is not None else []
+    done = {r.get("key") for r in records if superseded is None or not superseded(r)}
     cells: list[Mapping[str, float] | None] = [None] if include_base else []
     cells += list(lambdas)
     new = []
