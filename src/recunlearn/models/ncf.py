@@ -33,7 +33,8 @@ class NCFConfig(TrainConfig):
     small GMF vector a small gradient, so it never recovers. Every NCF trained before this
     option (up to 2026-12-02) had GMF user coordinates of ~1e-37 and scored with its MLP tower
     alone. At 1e-5 both branches stay alive on every seed, with validation NDCG@10 7.38 against
-    7.29 for the collapsed model (ML-100K, 3 seeds); 3e-5 collapses on 2 of 3 seeds.
+    7.29 for the collapsed model (ML-100K, 3 seeds); 3e-5 collapses on 2 of 3 seeds. Some GMF
+    coordinates still die at 1e-5 (9-13 of 32 on ML-100K): the same mechanism, per coordinate.
     """
 
     lr: float = Field(3e-3, gt=0, description="Adam learning rate")
