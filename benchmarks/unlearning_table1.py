@@ -630,7 +630,8 @@ def report(path: Path) -> str:
             f"| {dataset} | {model} | {req} | {method} | {len(rs)} | "
             f"{mean_std([r['test']['HR@10'] for r in rs])} | {mean_std([r['test']['NDCG@10'] for r in rs])} | {ratio} | "
             f"{mean_std([r['paper']['bacc_mean'] for r in rs])} | {mean_std([r['paper']['micro_f1_mean'] for r in rs])} | "
-            f"{mean_std(worst)} ({', '.join(attackers)}) | {mean_std(held) if held else '-'} | "
+            f"{mean_std(worst)}{below_chance_mark(worst, rs)} ({', '.join(attackers)}) | "
+            f"{mean_std(held) if held else '-'} | "
             f"{100 * rs[0]['paper']['chance_bacc_mean']:.2f} | "
             + (" / ".join(f"{v:.2f}" for v in paper) if paper else "-")
             + " |"
@@ -638,9 +639,25 @@ def report(path: Path) -> str:
     commits = sorted({r["commit"] for r in records})
     lines += [
         "",
+        f"{BELOW_CHANCE}: every attacker's cross-validated BAcc is more than 5 points *below* "
+        "chance. That is not evidence of removal: either the attribute is still decodable with "
+        "its sign flipped (an alignment that swaps the groups' distributions), or the method "
+        "equalised the classes' statistics on the very users the attackers are cross-validated "
+        "on, which makes each held-out fold anti-correlated with its training folds (an "
+        "artefact of the transductive protocol; the held-out column avoids it where present).",
+        "",
         f"Commits: {', '.join(commits)}; dates: {', '.join(sorted({r['date'][:10] for r in records}))}.",
     ]
     return "\n".join(lines)
+
+
+BELOW_CHANCE = "↓ below chance"
+
+
+def below_chance_mark(worst: list[float], records: list[dict]) -> str:
+    """`` ↓ below chance`` when the mean worst-case BAcc is > 5 points under chance."""
+    chance = records[0]["paper"]["chance_bacc_mean"]
+    return f" {BELOW_CHANCE}" if np.mean(worst) < chance - 0.05 else ""
 
 
 def add_cell_arguments(parser: argparse.ArgumentParser, out: str) -> None:
