@@ -66,7 +66,7 @@ from recunlearn.runs.pipeline import load_data
 from recunlearn.runs.spec import DataSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from base_models import git_commit, is_collapsed_ncf  # noqa: E402
+from base_models import git_commit, is_collapsed_ncf, model_label  # noqa: E402
 
 COMMIT = git_commit()
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -523,8 +523,7 @@ def labelled_records(path: Path) -> list[dict[str, Any]]:
     config; benchmarks/notes/issue2) relabelled so they never pool with today's NCF."""
     records = read_records(path)
     for record in records:
-        if collapsed_ncf_record(record):
-            record["model"] = "ncf (GMF collapsed)"
+        record["model"] = model_label(record)
     return records
 
 

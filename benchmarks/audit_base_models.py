@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from base_models import git_commit, is_collapsed_ncf  # noqa: E402
+from base_models import git_commit, model_label  # noqa: E402
 
 from recunlearn.audit import DEFAULT_ATTACKERS, LeakageReport, audit
 from recunlearn.audit.io import read_run
@@ -192,13 +192,6 @@ def run_base_models(args: argparse.Namespace) -> None:
             if gender is not None:
                 line = ", ".join(f"{a} {100 * gender.loc[a, 'bacc_mean']:.2f}" for a in attackers)
                 print(f"{dataset.label} {model} seed {seed}: gender BAcc % {line}")
-
-
-def model_label(record: dict[str, Any]) -> str:
-    """The record's model; audits of the pre-fix NCF (dead GMF branch) get their own label."""
-    if is_collapsed_ncf(record["model"], record.get("model_config")):
-        return "ncf (GMF collapsed)"
-    return record["model"]
 
 
 def _lego(dataset: str, model: str) -> str:

@@ -92,6 +92,18 @@ def is_collapsed_ncf(model: str, model_config: dict | None) -> bool:
     return model == "ncf" and "gmf_weight_decay" not in (model_config or {})
 
 
+COLLAPSED_NCF_MODEL = "ncf (GMF collapsed)"
+"""Model label under which reports show records of the pre-fix NCF."""
+
+
+def model_label(record: dict, config_field: str = "model_config") -> str:
+    """The record's model, or :data:`COLLAPSED_NCF_MODEL` for a record of the pre-fix NCF
+    (judged by the model config stored in ``record[config_field]``)."""
+    if is_collapsed_ncf(record["model"], record.get(config_field)):
+        return COLLAPSED_NCF_MODEL
+    return record["model"]
+
+
 def record_variant(record: dict) -> str:
     """The option-variant label of a record, telling the pre-fix NCF apart."""
     variant = record.get("variant", "default")

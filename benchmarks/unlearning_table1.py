@@ -56,7 +56,8 @@ from recunlearn.unlearning.registry import make_unlearner
 from recunlearn.unlearning.requirement import Requirement
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from base_models import git_commit, is_collapsed_ncf  # noqa: E402
+from base_models import COLLAPSED_NCF_MODEL as COLLAPSED_NCF  # noqa: E402
+from base_models import git_commit, model_label  # noqa: E402
 
 REQUIREMENTS = ("gender", "age,gender", "age,gender,occupation")
 METHODS: dict[str, tuple[str, dict]] = {
@@ -198,22 +199,6 @@ def cell_key(record: dict) -> tuple:
     return (record["dataset"], record["model"], record["seed"], requirement, record["method"])
 
 
-COLLAPSED_NCF = "ncf (GMF collapsed)"
-"""Model label of NCF cells computed on a base model trained before ``gmf_weight_decay``."""
-
-
-def model_label(record: dict) -> str:
-    """The record's model, telling cells of the pre-fix NCF apart.
-
-    Records carry the base model's config (``base_config``) since 2026-12-02. An NCF record
-    without it was computed on an NCF whose GMF branch had collapsed to zero (one Adam decay
-    on every table; benchmarks/notes/issue2): a different model, never pooled with today's.
-    """
-    if is_collapsed_ncf(record["model"], record.get("base_config")):
-        return COLLAPSED_NCF
-    return record["model"]
-
-
 def latest_records(path: Path) -> list[dict]:
     """Every cell's latest record (the file is appended in time order; ``--redo`` reruns a
     cell after a change to its method, and the superseded record stays in the file).
@@ -224,7 +209,8 @@ def latest_records(path: Path) -> list[dict]:
     for line in path.read_text().splitlines():
         if line.strip():
             record = json.loads(line)
-            record["model"] = model_label(record)
+            # records carry the base model's config (``base_config``) since 2026-12-02
+            record["model"] = model_label(record, "base_config")
             latest[cell_key(record)] = record
     return list(latest.values())
 

@@ -185,7 +185,7 @@ class NCF(Recommender):
             return super()._parameter_groups()
         net = self._net
         gmf = [net.gmf_user.weight, net.gmf_item.weight]
-        rest = [p for p in net.parameters() if all(p is not q for q in gmf)]
+        rest = [p for p in super()._parameter_groups() if all(p is not q for q in gmf)]
         return [{"params": gmf, "weight_decay": decay}, {"params": rest}]
 
     @property
