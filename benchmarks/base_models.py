@@ -157,7 +157,12 @@ def run(args: argparse.Namespace) -> None:
                 model_options=options,
             )
             started = time.perf_counter()
-            trained = train_run(spec, progress=not args.quiet, dataset=dataset)
+            # the default variant's run is kept where Table 1 and the audit look for it
+            keep = Path(args.runs_dir) / f"{args.dataset}-{model}-s{seed}"
+            keep = keep if args.runs_dir and not extra and not args.epochs else None
+            if keep is not None and keep.exists():
+                raise SystemExit(f"{keep} exists: move it away first (a run is never overwritten)")
+            trained = train_run(spec, keep, progress=not args.quiet, dataset=dataset)
             record = {
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "commit": git_commit(),
@@ -244,6 +249,12 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/base_models.jsonl")
     parser.add_argument("--report", default=None, help="print the markdown table of a results file")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--runs-dir",
+        default=None,
+        help="keep the default variant's run directories here (reused by unlearning_table1.py "
+        "and audit_base_models.py with the same --runs-dir)",
+    )
     args = parser.parse_args()
     if args.report:
         print(report(Path(args.report)))
