@@ -366,6 +366,10 @@ def eps_sweep_section(path: Path) -> list[str]:
     if not path.exists():
         return []
     frame = unlearning_eps_sweep.with_keep(unlearning_eps_sweep.sweep_frame(path))
+    # the figure's columns follow the frame's order: the superseded NCF's column last
+    frame = frame.sort_values(
+        "model", key=lambda m: m == base_models.COLLAPSED_NCF_MODEL, kind="stable"
+    )
     records = unlearning_table1.latest_records(path)
     return [
         "### LEGO's ball constraint swept: where does it trade leakage for accuracy?",

@@ -43,6 +43,12 @@ class TrainConfig(BaseModel):
     batch_size: int = Field(2048, ge=1)
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)
+    decoupled_weight_decay: bool = Field(
+        False,
+        description="decay the weights directly, scaled by lr (AdamW), instead of adding an L2 "
+        "term to the gradient (Adam); the decay of a table row then does not depend on "
+        "whether the row is in the batch",
+    )
     eval_every: int = Field(1, ge=1, description="validate every N epochs")
     patience: int = Field(30, ge=1, description="stop after N validations without improvement")
     early_stopping_metric: str = "NDCG@10"
@@ -56,9 +62,12 @@ class TrainConfig(BaseModel):
 
 
 def make_adam(
-    params: list[torch.nn.Parameter] | list[dict[str, Any]], lr: float, weight_decay: float = 0.0
-) -> torch.optim.Adam:
-    """Adam with the fused CPU kernel when this torch has it (torch >= 2.4).
+    params: list[torch.nn.Parameter] | list[dict[str, Any]],
+    lr: float,
+    weight_decay: float = 0.0,
+    decoupled: bool = False,
+) -> torch.optim.Adam | torch.optim.AdamW:
+    """Adam (AdamW when ``decoupled``) with the fused CPU kernel when this torch has it.
 
     ``params`` is a list of parameters or of torch parameter groups (dicts with ``params`` and
     optionally their own ``lr`` / ``weight_decay``; ``lr`` and ``weight_decay`` are the defaults).
@@ -68,10 +77,11 @@ def make_adam(
     """
     # torch fills defaults into group dicts in place: give it copies, keep the caller's clean
     params = [dict(p) if isinstance(p, dict) else p for p in params]
+    kind = torch.optim.AdamW if decoupled else torch.optim.Adam
     try:
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
-    except (RuntimeError, TypeError, ValueError):  # older torch: no fused CPU Adam
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+        return kind(params, lr=lr, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # older torch (< 2.4): no fused CPU Adam
+        return kind(params, lr=lr, weight_decay=weight_decay)
 
 
 HookFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -185,7 +195,12 @@ class Recommender(ABC):
         self.split_ = split
         self._build(split, generator)
         assert self.module is not None
-        optimizer = make_adam(self._parameter_groups(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        optimizer = make_adam(
+            self._parameter_groups(),
+            lr=cfg.lr,
+            weight_decay=cfg.weight_decay,
+            decoupled=cfg.decoupled_weight_decay,
+        )
         # groups without their own lr / weight_decay step at the model's lr, without decay
         extra_opt = make_adam(self.extra_parameters, lr=cfg.lr) if self.extra_parameters else None
         previous_threads = torch.get_num_threads()
