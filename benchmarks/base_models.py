@@ -112,6 +112,13 @@ def record_variant(record: dict) -> str:
     return variant
 
 
+def dead_dimensions(embeddings, tolerance: float = 1e-6) -> int:
+    """Coordinates of the user representation that are ~0 for every user (a collapsed branch:
+    the pre-fix NCF's GMF half)."""
+    values = torch.as_tensor(embeddings)
+    return int((values.abs().amax(dim=0) < tolerance).sum())
+
+
 def done_cells(path: Path) -> set[tuple[str, str, int, str, str]]:
     """(dataset label, model, seed, ties, variant) of records already in ``path``."""
     if not path.exists():
@@ -177,6 +184,7 @@ def run(args: argparse.Namespace) -> None:
                 "seed": seed,
                 "config_hash": spec.fingerprint(),
                 "model_config": trained.model.config.model_dump(mode="json"),
+                "dead_user_dims": dead_dimensions(trained.model.user_embeddings()),
                 "test": trained.metrics["test"],
                 "valid": trained.metrics["valid"],
                 "best_epoch": trained.metrics["best_epoch"],
@@ -193,8 +201,19 @@ def run(args: argparse.Namespace) -> None:
             print(
                 f"{dataset.label} {model} seed {seed}: HR@10 {100 * t['HR@10']:.2f} "
                 f"NDCG@10 {100 * t['NDCG@10']:.2f} best epoch {record['best_epoch']} "
-                f"{record['seconds_per_epoch']:.2f} s/epoch"
+                f"{record['seconds_per_epoch']:.2f} s/epoch, "
+                f"{record['dead_user_dims']} dead user dims"
             )
+
+
+def dead_summary(records: list[dict]) -> str:
+    """Dead user dimensions per seed ("–" where not recorded: before 2026-12-02)."""
+    counts = [r.get("dead_user_dims") for r in records]
+    return (
+        "–"
+        if all(c is None for c in counts)
+        else " / ".join("–" if c is None else str(c) for c in counts)
+    )
 
 
 def report(path: Path) -> str:
@@ -205,8 +224,8 @@ def report(path: Path) -> str:
         key = (r["dataset"], r["ties"], r["model"], record_variant(r))
         groups.setdefault(key, []).append(r)
     lines = [
-        "| dataset | ties | model | options | seeds | HR@10 % | NDCG@10 % | best epoch | s/epoch | interactions/s | train s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | ties | model | options | seeds | HR@10 % | NDCG@10 % | valid NDCG@10 % | best epoch | s/epoch | interactions/s | train s | dead user dims |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def ms(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
@@ -216,9 +235,11 @@ def report(path: Path) -> str:
     for (dataset, ties, model, variant), rs in sorted(groups.items()):
         lines.append(
             f"| {dataset} | {ties} | {model} | {variant} | {len(rs)} | {ms([r['test']['HR@10'] for r in rs], 100)} | "
-            f"{ms([r['test']['NDCG@10'] for r in rs], 100)} | {ms([r['best_epoch'] for r in rs], 1, 0)} | "
+            f"{ms([r['test']['NDCG@10'] for r in rs], 100)} | "
+            f"{ms([r['valid']['NDCG@10'] for r in rs], 100)} | {ms([r['best_epoch'] for r in rs], 1, 0)} | "
             f"{ms([r['seconds_per_epoch'] for r in rs], 1, 3)} | "
-            f"{ms([r['interactions_per_second'] for r in rs], 1, 0)} | {ms([r['train_seconds'] for r in rs], 1, 1)} |"
+            f"{ms([r['interactions_per_second'] for r in rs], 1, 0)} | {ms([r['train_seconds'] for r in rs], 1, 1)} | "
+            f"{dead_summary(rs)} |"
         )
     commits = sorted({r["commit"] for r in records})
     dates = sorted({r["date"][:10] for r in records})
