@@ -307,15 +307,7 @@ def read_run(run: str | Path) -> tuple[EmbeddingTable, AttributeTable, Dataset]:
         raise DataError("not a run directory (no config.json)", path=run)
     spec, payload = rundir.read_config(run)
     dataset = load_data(spec.data)
-    expected = payload.get("dataset", {}).get("fingerprint")
-    actual = rundir.dataset_fingerprint(dataset)
-    if expected is not None and expected != actual:
-        raise DataError(
-            f"the data changed since this run was trained (fingerprint {actual}, run has "
-            f"{expected})",
-            path=run / rundir.CONFIG,
-            field="dataset.fingerprint",
-        )
+    rundir.check_fingerprint(payload, dataset, run)
     embeddings = read_embeddings(run / rundir.USER_EMBEDDINGS)
     return embeddings, AttributeTable.from_dataset(dataset), dataset
 

@@ -248,14 +248,7 @@ def load_trained(path: str | Path, *, dataset: Dataset | None = None) -> Trained
     spec, payload = rundir.read_config(path)
     if dataset is None:
         dataset = load_data(spec.data)
-    expected = payload.get("dataset", {}).get("fingerprint")
-    actual = rundir.dataset_fingerprint(dataset)
-    if expected is not None and expected != actual:
-        raise DataError(
-            f"the data changed since this run was trained (fingerprint {actual}, run has {expected})",
-            path=path / rundir.CONFIG,
-            field="dataset.fingerprint",
-        )
+    rundir.check_fingerprint(payload, dataset, path)
     split = make_split(dataset, spec.split.protocol, **spec.split.params)
     weights = path / rundir.WEIGHTS
     if not weights.exists():

@@ -141,6 +141,20 @@ def read_config(run: str | Path) -> tuple[RunSpec, dict[str, Any]]:
     return spec, payload
 
 
+def check_fingerprint(payload: dict[str, Any], dataset: Dataset, run: str | Path) -> None:
+    """Raise a DataError when ``dataset`` is not the data the run of ``payload`` (its
+    ``config.json``) was trained on; runs without a recorded fingerprint pass."""
+    expected = payload.get("dataset", {}).get("fingerprint")
+    actual = dataset_fingerprint(dataset)
+    if expected is not None and expected != actual:
+        raise DataError(
+            f"the data changed since this run was trained (fingerprint {actual}, run has "
+            f"{expected})",
+            path=Path(run) / CONFIG,
+            field="dataset.fingerprint",
+        )
+
+
 def read_embeddings(path: str | Path, id_column: str = "user_id") -> tuple[np.ndarray, np.ndarray]:
     """Raw ids and the float32 matrix of an embedding Parquet table."""
     path = Path(path)
