@@ -165,8 +165,9 @@ def run(args: argparse.Namespace) -> None:
             )
             started = time.perf_counter()
             # the default variant's run is kept where Table 1 and the audit look for it
-            keep = Path(args.runs_dir) / f"{args.dataset}-{model}-s{seed}"
-            keep = keep if args.runs_dir and not extra and not args.epochs else None
+            keep = None
+            if args.runs_dir and not extra and not args.epochs:
+                keep = Path(args.runs_dir) / f"{args.dataset}-{model}-s{seed}"
             if keep is not None and keep.exists():
                 raise SystemExit(f"{keep} exists: move it away first (a run is never overwritten)")
             trained = train_run(spec, keep, progress=not args.quiet, dataset=dataset)
