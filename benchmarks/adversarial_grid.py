@@ -66,7 +66,7 @@ from recunlearn.runs.pipeline import load_data
 from recunlearn.runs.spec import DataSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from base_models import git_commit, is_collapsed_ncf, model_label  # noqa: E402
+from base_models import git_commit, is_superseded, model_label  # noqa: E402
 
 COMMIT = git_commit()
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -233,7 +233,7 @@ def run(args: argparse.Namespace) -> None:
             on_record=printer(args.attributes, time.perf_counter()),
             # the commit of the code this process loaded, not of the tree when a cell ends
             provenance={"commit": COMMIT, "machine": f"{platform.node()} {platform.machine()}"},
-            superseded=collapsed_ncf_record,
+            superseded=superseded_record,
         )
 
 
@@ -513,14 +513,14 @@ def report_markdown(records: list[dict[str, Any]], attributes: list[str]) -> str
     return "\n".join(lines)
 
 
-def collapsed_ncf_record(record: dict[str, Any]) -> bool:
-    """Whether a grid record was made with the pre-fix NCF (recomputed, never reused)."""
-    return is_collapsed_ncf(record["model"], record.get("model_config"))
+def superseded_record(record: dict[str, Any]) -> bool:
+    """Whether a grid record was made with a superseded NCF (recomputed, never reused)."""
+    return is_superseded(record["model"], record.get("model_config"))
 
 
 def labelled_records(path: Path) -> list[dict[str, Any]]:
-    """The grid's records, NCF cells of the pre-fix NCF (dead GMF branch, no stored model
-    config; benchmarks/notes/issue2) relabelled so they never pool with today's NCF."""
+    """The grid's records, NCF cells of superseded NCFs (dead GMF coordinates;
+    benchmarks/notes/issue2) relabelled so they never pool with today's NCF."""
     records = read_records(path)
     for record in records:
         record["model"] = model_label(record)

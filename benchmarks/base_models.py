@@ -80,35 +80,66 @@ def variant_label(options: dict) -> str:
 
 COLLAPSED_NCF = "default (GMF collapsed, before 2026-12-02)"
 """Variant label of NCF records trained before ``gmf_weight_decay`` existed (dead GMF branch)."""
+COLLAPSED_NCF_MODEL = "ncf (GMF collapsed)"
+"""Model label under which reports show records of the pre-fix NCF."""
+L2_NCF = "default (Adam L2, GMF decay 1e-5, 2026-12-02)"
+"""Variant label of NCF records trained with the coupled L2 decay of 2026-12-02 (some GMF
+coordinates still died); the default since then is decoupled decay (AdamW)."""
+L2_NCF_MODEL = "ncf (Adam L2)"
+"""Model label under which reports show records of that NCF."""
+
+SUPERSEDED_NCF = {
+    "collapsed": (COLLAPSED_NCF_MODEL, COLLAPSED_NCF),
+    "adam-l2": (L2_NCF_MODEL, L2_NCF),
+}
+"""Superseded NCF versions: (model label, variant label)."""
+SUPERSEDED_MODELS = frozenset(model for model, _ in SUPERSEDED_NCF.values())
+"""Every model label of a superseded base model (tables only, never figures or pooled)."""
+
+
+def ncf_version(model: str, model_config: dict | None) -> str | None:
+    """Which superseded NCF made a record, judged by the model config it stored (None for
+    today's default, and for every other model).
+
+    * ``"collapsed"``: trained before ``gmf_weight_decay`` existed, with one Adam L2 decay on
+      every table, which kills the GMF branch (benchmarks/notes/issue2). Records without a
+      stored config predate the fix too.
+    * ``"adam-l2"``: Adam's coupled L2 with a smaller GMF decay (2026-12-02): most of the GMF
+      branch alive, 9-13 of its 32 user coordinates still dead.
+    """
+    if model != "ncf":
+        return None
+    config = model_config or {}
+    if "gmf_weight_decay" not in config:
+        return "collapsed"
+    if not config.get("decoupled_weight_decay", False):
+        return "adam-l2"
+    return None
 
 
 def is_collapsed_ncf(model: str, model_config: dict | None) -> bool:
-    """Whether a record was made with the pre-fix NCF, judged by the model config it stored.
-
-    NCF trained before ``gmf_weight_decay`` existed had one Adam decay on every table, which
-    kills the GMF branch (benchmarks/notes/issue2): a different model from today's default,
-    never to be averaged with it. Records without a stored config predate the fix too.
-    """
-    return model == "ncf" and "gmf_weight_decay" not in (model_config or {})
+    """Whether a record was made with the pre-fix NCF whose GMF branch died."""
+    return ncf_version(model, model_config) == "collapsed"
 
 
-COLLAPSED_NCF_MODEL = "ncf (GMF collapsed)"
-"""Model label under which reports show records of the pre-fix NCF."""
+def is_superseded(model: str, model_config: dict | None) -> bool:
+    """Whether a record was made with a base model that is no longer the default."""
+    return ncf_version(model, model_config) is not None
 
 
 def model_label(record: dict, config_field: str = "model_config") -> str:
-    """The record's model, or :data:`COLLAPSED_NCF_MODEL` for a record of the pre-fix NCF
-    (judged by the model config stored in ``record[config_field]``)."""
-    if is_collapsed_ncf(record["model"], record.get(config_field)):
-        return COLLAPSED_NCF_MODEL
-    return record["model"]
+    """The record's model, or the label of the superseded NCF that made it (judged by the
+    model config stored in ``record[config_field]``)."""
+    version = ncf_version(record["model"], record.get(config_field))
+    return record["model"] if version is None else SUPERSEDED_NCF[version][0]
 
 
 def record_variant(record: dict) -> str:
-    """The option-variant label of a record, telling the pre-fix NCF apart."""
+    """The option-variant label of a record, telling superseded NCFs apart."""
     variant = record.get("variant", "default")
-    if variant == "default" and is_collapsed_ncf(record["model"], record.get("model_config")):
-        return COLLAPSED_NCF
+    version = ncf_version(record["model"], record.get("model_config"))
+    if variant == "default" and version is not None:
+        return SUPERSEDED_NCF[version][1]
     return variant
 
 

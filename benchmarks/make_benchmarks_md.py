@@ -366,9 +366,9 @@ def eps_sweep_section(path: Path) -> list[str]:
     if not path.exists():
         return []
     frame = unlearning_eps_sweep.with_keep(unlearning_eps_sweep.sweep_frame(path))
-    # the figure's columns follow the frame's order: the superseded NCF's column last
+    # the figure's columns follow the frame's order: superseded NCFs' columns last
     frame = frame.sort_values(
-        "model", key=lambda m: m == base_models.COLLAPSED_NCF_MODEL, kind="stable"
+        "model", key=lambda m: m.isin(base_models.SUPERSEDED_MODELS), kind="stable"
     )
     records = unlearning_table1.latest_records(path)
     return [

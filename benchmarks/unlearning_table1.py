@@ -56,8 +56,7 @@ from recunlearn.unlearning.registry import make_unlearner
 from recunlearn.unlearning.requirement import Requirement
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from base_models import COLLAPSED_NCF_MODEL as COLLAPSED_NCF  # noqa: E402
-from base_models import git_commit, model_label  # noqa: E402
+from base_models import SUPERSEDED_MODELS, git_commit, model_label  # noqa: E402
 
 REQUIREMENTS = ("gender", "age,gender", "age,gender,occupation")
 METHODS: dict[str, tuple[str, dict]] = {
@@ -203,7 +202,7 @@ def latest_records(path: Path) -> list[dict]:
     """Every cell's latest record (the file is appended in time order; ``--redo`` reruns a
     cell after a change to its method, and the superseded record stays in the file).
 
-    ``model`` is relabelled by :func:`model_label`, so pre-fix NCF cells form their own rows.
+    ``model`` is relabelled by :func:`model_label`, so superseded NCFs' cells form their own rows.
     """
     latest = {}
     for line in path.read_text().splitlines():
@@ -231,7 +230,7 @@ def figure_frame(path: Path) -> pd.DataFrame:
                 "chance_bacc": r["paper"]["chance_bacc_mean"],
             }
             for r in latest_records(path)
-            if r["model"] != COLLAPSED_NCF  # superseded base model: tables only
+            if r["model"] not in SUPERSEDED_MODELS  # superseded base model: tables only
         ]
     )
 

@@ -1,4 +1,4 @@
-"""The benchmark scripts never pool records of the pre-fix NCF (dead GMF branch) with today's."""
+"""The benchmark scripts never pool records of superseded NCFs (dead GMF coordinates) with today's."""
 
 from __future__ import annotations
 
@@ -23,29 +23,44 @@ def scripts():
         sys.path.remove(str(BENCHMARKS))
 
 
-def test_only_ncf_without_a_stored_gmf_decay_is_collapsed(scripts) -> None:
+CURRENT = {"gmf_weight_decay": None, "decoupled_weight_decay": True}
+ADAM_L2 = {"gmf_weight_decay": 1e-5, "decoupled_weight_decay": False}
+
+
+def test_ncf_versions_are_told_apart_by_the_stored_config(scripts) -> None:
     base_models, _ = scripts
+    assert base_models.ncf_version("ncf", None) == "collapsed"
+    assert base_models.ncf_version("ncf", {"weight_decay": 1e-4}) == "collapsed"
+    assert base_models.ncf_version("ncf", {"gmf_weight_decay": 1e-5}) == "adam-l2"
+    assert base_models.ncf_version("ncf", ADAM_L2) == "adam-l2"
+    assert base_models.ncf_version("ncf", CURRENT) is None
+    assert base_models.ncf_version("lightgcn", None) is None
     assert base_models.is_collapsed_ncf("ncf", None)
-    assert base_models.is_collapsed_ncf("ncf", {"weight_decay": 1e-4})
-    assert not base_models.is_collapsed_ncf("ncf", {"gmf_weight_decay": 1e-5})
-    assert not base_models.is_collapsed_ncf("ncf", {"gmf_weight_decay": None})
-    assert not base_models.is_collapsed_ncf("lightgcn", None)
+    assert not base_models.is_collapsed_ncf("ncf", ADAM_L2)
+    assert base_models.is_superseded("ncf", ADAM_L2)
+    assert not base_models.is_superseded("ncf", CURRENT)
     old = {"model": "ncf", "variant": "default"}
-    new = {**old, "model_config": {"gmf_weight_decay": 1e-5}}
     assert base_models.record_variant(old) == base_models.COLLAPSED_NCF
-    assert base_models.record_variant(new) == "default"
+    assert base_models.record_variant({**old, "model_config": ADAM_L2}) == base_models.L2_NCF
+    assert base_models.record_variant({**old, "model_config": CURRENT}) == "default"
     assert base_models.record_variant({**old, "variant": "n_negatives=2"}) == "n_negatives=2"
 
 
-def test_table1_cells_of_the_two_ncfs_stay_apart(scripts, tmp_path: Path) -> None:
-    _, table1 = scripts
+def test_table1_cells_of_the_three_ncfs_stay_apart(scripts, tmp_path: Path) -> None:
+    base_models, table1 = scripts
     cell = {"dataset": "ML-100K", "seed": 0, "requirement": ["gender"], "method": "lego"}
     lines = [
-        {**cell, "model": "ncf", "note": "old"},
-        {**cell, "model": "ncf", "note": "new", "base_config": {"gmf_weight_decay": 1e-5}},
+        {**cell, "model": "ncf", "note": "collapsed"},
+        {**cell, "model": "ncf", "note": "l2", "base_config": ADAM_L2},
+        {**cell, "model": "ncf", "note": "new", "base_config": CURRENT},
         {**cell, "model": "lightgcn", "note": "lightgcn"},
     ]
     path = tmp_path / "records.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     by_model = {r["model"]: r["note"] for r in table1.latest_records(path)}
-    assert by_model == {table1.COLLAPSED_NCF: "old", "ncf": "new", "lightgcn": "lightgcn"}
+    assert by_model == {
+        base_models.COLLAPSED_NCF_MODEL: "collapsed",
+        base_models.L2_NCF_MODEL: "l2",
+        "ncf": "new",
+        "lightgcn": "lightgcn",
+    }

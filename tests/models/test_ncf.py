@@ -39,7 +39,8 @@ def test_defaults() -> None:
     cfg = NCFConfig()
     assert (cfg.gmf_dim, cfg.mlp_dim, cfg.layers) == (32, 32, (64, 32, 16))
     assert cfg.n_negatives == 4 and cfg.user_representation == "all"
-    assert cfg.lr == 3e-3 and cfg.weight_decay == 1e-4 and cfg.dropout == 0.0
+    assert cfg.lr == 3e-3 and cfg.dropout == 0.0
+    assert cfg.decoupled_weight_decay and cfg.weight_decay == 1.0 and cfg.gmf_weight_decay is None
 
 
 def test_all_representation_is_gmf_then_mlp(all_model: NCF, tiny_split: Split) -> None:
@@ -160,12 +161,15 @@ def test_factored_training_logits_match_pair_logits(all_model: NCF) -> None:
     torch.testing.assert_close(grads[0], grads[1], atol=1e-6, rtol=1e-5)
 
 
-def test_gmf_tables_get_their_own_decay(all_model: NCF) -> None:
-    """The GMF tables form their own Adam group (a 1e-4 decay there kills the GMF branch)."""
-    net = all_model.module
-    groups = all_model._parameter_groups()
+def test_gmf_tables_get_their_own_decay(tiny_split: Split) -> None:
+    """With ``gmf_weight_decay`` the GMF tables form their own optimiser group (how the Adam-L2
+    NCF of 2026-12-02 kept its GMF branch; its runs must reload the same)."""
+    model = NCF(gmf_weight_decay=1e-5, decoupled_weight_decay=False, layers=(12, 5), **QUICK)
+    model.fit(tiny_split, progress=False)
+    net = model.module
+    groups = model._parameter_groups()
     gmf_group, rest = groups
-    assert gmf_group["weight_decay"] == all_model.config.gmf_weight_decay == 1e-5
+    assert gmf_group["weight_decay"] == model.config.gmf_weight_decay == 1e-5
     assert gmf_group["params"][0] is net.gmf_user.weight
     assert gmf_group["params"][1] is net.gmf_item.weight
     assert "weight_decay" not in rest  # the model's weight_decay applies
@@ -174,8 +178,8 @@ def test_gmf_tables_get_their_own_decay(all_model: NCF) -> None:
     assert len(gmf_group["params"]) + len(rest["params"]) == len(every)
 
 
-def test_one_decay_for_all_when_gmf_decay_is_none(tiny_split: Split) -> None:
-    model = NCF(gmf_weight_decay=None, layers=(12, 5), **{**QUICK, "epochs": 1})
+def test_one_decay_for_all_by_default(tiny_split: Split) -> None:
+    model = NCF(layers=(12, 5), **{**QUICK, "epochs": 1})
     model.fit(tiny_split, progress=False)
     groups = model._parameter_groups()
     assert all(isinstance(p, torch.nn.Parameter) for p in groups)
