@@ -117,11 +117,6 @@ def ncf_version(model: str, model_config: dict | None) -> str | None:
     return None
 
 
-def is_collapsed_ncf(model: str, model_config: dict | None) -> bool:
-    """Whether a record was made with the pre-fix NCF whose GMF branch died."""
-    return ncf_version(model, model_config) == "collapsed"
-
-
 def is_superseded(model: str, model_config: dict | None) -> bool:
     """Whether a record was made with a base model that is no longer the default."""
     return ncf_version(model, model_config) is not None
@@ -196,11 +191,10 @@ def run(args: argparse.Namespace) -> None:
             )
             started = time.perf_counter()
             # the default variant's run is kept where Table 1 and the audit look for it
+            # (train_run refuses an existing directory before training)
             keep = None
             if args.runs_dir and not extra and not args.epochs:
                 keep = Path(args.runs_dir) / f"{args.dataset}-{model}-s{seed}"
-            if keep is not None and keep.exists():
-                raise SystemExit(f"{keep} exists: move it away first (a run is never overwritten)")
             trained = train_run(spec, keep, progress=not args.quiet, dataset=dataset)
             record = {
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -35,8 +35,6 @@ def test_ncf_versions_are_told_apart_by_the_stored_config(scripts) -> None:
     assert base_models.ncf_version("ncf", ADAM_L2) == "adam-l2"
     assert base_models.ncf_version("ncf", CURRENT) is None
     assert base_models.ncf_version("lightgcn", None) is None
-    assert base_models.is_collapsed_ncf("ncf", None)
-    assert not base_models.is_collapsed_ncf("ncf", ADAM_L2)
     assert base_models.is_superseded("ncf", ADAM_L2)
     assert not base_models.is_superseded("ncf", CURRENT)
     old = {"model": "ncf", "variant": "default"}
