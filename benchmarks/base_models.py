@@ -138,13 +138,6 @@ def record_variant(record: dict) -> str:
     return variant
 
 
-def dead_dimensions(embeddings, tolerance: float = 1e-6) -> int:
-    """Coordinates of the user representation that are ~0 for every user (a collapsed branch:
-    the pre-fix NCF's GMF half)."""
-    values = torch.as_tensor(embeddings)
-    return int((values.abs().amax(dim=0) < tolerance).sum())
-
-
 def done_cells(path: Path) -> set[tuple[str, str, int, str, str]]:
     """(dataset label, model, seed, ties, variant) of records already in ``path``."""
     if not path.exists():
@@ -210,7 +203,7 @@ def run(args: argparse.Namespace) -> None:
                 "seed": seed,
                 "config_hash": spec.fingerprint(),
                 "model_config": trained.model.config.model_dump(mode="json"),
-                "dead_user_dims": dead_dimensions(trained.model.user_embeddings()),
+                "dead_user_dims": trained.metrics["dead_user_dims"],
                 "test": trained.metrics["test"],
                 "valid": trained.metrics["valid"],
                 "best_epoch": trained.metrics["best_epoch"],

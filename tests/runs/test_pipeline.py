@@ -43,6 +43,8 @@ def test_run_directory_has_every_file(run_dir):
     assert config["dataset"]["fingerprint"] == rundir.dataset_fingerprint(trained.dataset)
     metrics = json.loads((out / rundir.METRICS).read_text())
     assert metrics["epochs_run"] == 3 and 0 <= metrics["test"]["HR@10"] <= 1
+    assert metrics["user_dims"] == trained.model.user_embeddings().shape[1]
+    assert 0 <= metrics["dead_user_dims"] <= metrics["user_dims"]
 
 
 def test_tables_use_raw_ids(run_dir):

@@ -185,6 +185,15 @@ def _metric_row(name: str, metrics: dict[str, Any]) -> list[str]:
     ]
 
 
+def _warn_dead_dimensions(name: str, metrics: dict[str, Any]) -> None:
+    """Print a warning when a trained model's user representation has collapsed coordinates."""
+    from recunlearn.models.diagnostics import dead_dimensions_warning
+
+    message = dead_dimensions_warning(metrics.get("dead_user_dims", 0), metrics.get("user_dims", 0))
+    if message:
+        console.print(f"[yellow]warning ({name}):[/yellow] {message}", soft_wrap=True)
+
+
 METRIC_COLUMNS = [
     "model",
     "HR@10 %",
@@ -275,6 +284,7 @@ def train(
         METRIC_COLUMNS,
         [_metric_row(model, run.metrics)],
     )
+    _warn_dead_dimensions(model, run.metrics)
     console.print(f"run written to {out}")
 
 
@@ -521,15 +531,18 @@ def demo(
         f"[bold]{info['label']}[/bold]: {info['users']} users, {info['items']} items, "
         f"{info['interactions']} interactions; attributes: {', '.join(info['attributes'])}"
     )
-    rows = []
+    rows, runs = [], {}
     for name in models.split(","):
         spec = RunSpec(data=data_spec, model=name, model_options={"epochs": epochs, "patience": 10})
         try:
             run = train_run(spec, root / name, progress=not quiet, overwrite=True, dataset=dataset)
         except (RecunlearnError, OSError, ValueError) as exc:
             _fail(exc)
+        runs[name] = run
         rows.append(_metric_row(name, run.metrics))
     print_table("demo · synthetic · loo · full ranking · test", METRIC_COLUMNS, rows)
+    for name, run in runs.items():
+        _warn_dead_dimensions(name, run.metrics)
     console.print(f"runs written under {root}")
 
 

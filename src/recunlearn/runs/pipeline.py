@@ -21,6 +21,7 @@ from recunlearn.data.types import Dataset
 from recunlearn.errors import ConfigError, DataError
 from recunlearn.evaluation.evaluator import EvalResult, evaluate
 from recunlearn.models.base import Recommender
+from recunlearn.models.diagnostics import dead_dimensions, dead_dimensions_warning
 from recunlearn.models.registry import make_model
 from recunlearn.runs import rundir
 from recunlearn.runs.atomic import atomic_directory
@@ -95,6 +96,7 @@ def _metrics(model: Recommender, split: Split, test: EvalResult, spec: RunSpec) 
     seconds = model.epoch_seconds_
     per_epoch = float(np.mean(seconds)) if seconds else float("nan")
     n_train = int(split.train.nnz)
+    users = model.user_embeddings()
     return {
         "dataset": split.dataset.label,
         "protocol": f"{split.protocol}_{test.mode}",
@@ -111,6 +113,8 @@ def _metrics(model: Recommender, split: Split, test: EvalResult, spec: RunSpec) 
         "interactions_per_second": n_train / per_epoch if seconds else float("nan"),
         "loss_log": model.loss_log_,
         "valid_log": model.valid_log_,
+        "user_dims": int(users.shape[1]),
+        "dead_user_dims": dead_dimensions(users),
     }
 
 
@@ -154,6 +158,9 @@ def train_run(
     if adversary is not None:
         metrics["adversary"] = adversary.report()
     metrics["wall_seconds"] = time.perf_counter() - started
+    warning = dead_dimensions_warning(metrics["dead_user_dims"], metrics["user_dims"])
+    if warning:
+        logger.warning("%s: %s", spec.model, warning)
     run = TrainedRun(spec, dataset, split, model, metrics, test)
     if out is not None:
         write_run(run, out, overwrite=overwrite)
