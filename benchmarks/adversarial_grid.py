@@ -515,7 +515,7 @@ def report_markdown(records: list[dict[str, Any]], attributes: list[str]) -> str
 
 def superseded_record(record: dict[str, Any]) -> bool:
     """Whether a grid record was made with a superseded NCF (recomputed, never reused)."""
-    return is_superseded(record["model"], record.get("model_config"))
+    return is_superseded(record)
 
 
 def labelled_records(path: Path) -> list[dict[str, Any]]:

@@ -88,24 +88,36 @@ coordinates still died); the default since then is decoupled decay (AdamW)."""
 L2_NCF_MODEL = "ncf (Adam L2)"
 """Model label under which reports show records of that NCF."""
 
+PER_STEP_NCF = "default (AdamW, same decay per step on any data, 2026-12-02)"
+"""Variant label of AdamW NCF records on data with more steps per epoch than ML-100K, trained
+before the decay was scaled per epoch (``decay_reference_steps``): the GMF branch died again."""
+PER_STEP_NCF_MODEL = "ncf (AdamW per-step decay)"
+"""Model label under which reports show records of that NCF."""
+PER_STEP_SAME_AS_DEFAULT = ("ML-100K",)
+"""Dataset labels whose training set has at most the reference 48 steps per epoch: there the
+per-step and the per-epoch decay are the same optimiser, so their records stay current."""
+
 SUPERSEDED_NCF = {
     "collapsed": (COLLAPSED_NCF_MODEL, COLLAPSED_NCF),
     "adam-l2": (L2_NCF_MODEL, L2_NCF),
+    "adamw-per-step": (PER_STEP_NCF_MODEL, PER_STEP_NCF),
 }
 """Superseded NCF versions: (model label, variant label)."""
 SUPERSEDED_MODELS = frozenset(model for model, _ in SUPERSEDED_NCF.values())
 """Every model label of a superseded base model (tables only, never figures or pooled)."""
 
 
-def ncf_version(model: str, model_config: dict | None) -> str | None:
-    """Which superseded NCF made a record, judged by the model config it stored (None for
-    today's default, and for every other model).
+def ncf_version(model: str, model_config: dict | None, dataset: str | None = None) -> str | None:
+    """Which superseded NCF made a record, judged by the model config it stored and the
+    dataset label (None for today's default, and for every other model).
 
     * ``"collapsed"``: trained before ``gmf_weight_decay`` existed, with one Adam L2 decay on
       every table, which kills the GMF branch (benchmarks/notes/issue2). Records without a
       stored config predate the fix too.
     * ``"adam-l2"``: Adam's coupled L2 with a smaller GMF decay (2026-12-02): most of the GMF
       branch alive, 9-13 of its 32 user coordinates still dead.
+    * ``"adamw-per-step"``: AdamW before ``decay_reference_steps`` existed, on data larger than
+      ML-100K (on ML-100K it is the same optimiser as today's).
     """
     if model != "ncf":
         return None
@@ -114,25 +126,27 @@ def ncf_version(model: str, model_config: dict | None) -> str | None:
         return "collapsed"
     if not config.get("decoupled_weight_decay", False):
         return "adam-l2"
+    if "decay_reference_steps" not in config and dataset not in PER_STEP_SAME_AS_DEFAULT:
+        return "adamw-per-step"
     return None
 
 
-def is_superseded(model: str, model_config: dict | None) -> bool:
+def is_superseded(record: dict, config_field: str = "model_config") -> bool:
     """Whether a record was made with a base model that is no longer the default."""
-    return ncf_version(model, model_config) is not None
+    return ncf_version(record["model"], record.get(config_field), record.get("dataset")) is not None
 
 
 def model_label(record: dict, config_field: str = "model_config") -> str:
     """The record's model, or the label of the superseded NCF that made it (judged by the
-    model config stored in ``record[config_field]``)."""
-    version = ncf_version(record["model"], record.get(config_field))
+    model config stored in ``record[config_field]`` and the record's dataset)."""
+    version = ncf_version(record["model"], record.get(config_field), record.get("dataset"))
     return record["model"] if version is None else SUPERSEDED_NCF[version][0]
 
 
 def record_variant(record: dict) -> str:
     """The option-variant label of a record, telling superseded NCFs apart."""
     variant = record.get("variant", "default")
-    version = ncf_version(record["model"], record.get("model_config"))
+    version = ncf_version(record["model"], record.get("model_config"), record.get("dataset"))
     if variant == "default" and version is not None:
         return SUPERSEDED_NCF[version][1]
     return variant

@@ -41,6 +41,7 @@ def test_defaults() -> None:
     assert cfg.n_negatives == 4 and cfg.user_representation == "all"
     assert cfg.lr == 3e-3 and cfg.dropout == 0.0
     assert cfg.decoupled_weight_decay and cfg.weight_decay == 1.0 and cfg.gmf_weight_decay is None
+    assert cfg.decay_reference_steps == 48
 
 
 def test_all_representation_is_gmf_then_mlp(all_model: NCF, tiny_split: Split) -> None:
@@ -178,9 +179,48 @@ def test_gmf_tables_get_their_own_decay(tiny_split: Split) -> None:
     assert len(gmf_group["params"]) + len(rest["params"]) == len(every)
 
 
-def test_one_decay_for_all_by_default(tiny_split: Split) -> None:
-    model = NCF(layers=(12, 5), **{**QUICK, "epochs": 1})
+def test_one_decay_for_all_at_the_reference_step_count(tiny_split: Split) -> None:
+    """Where the training set has at most ``decay_reference_steps`` steps per epoch (ML-100K's
+    48 by default), the optimiser gets the plain parameter list: the decay is exactly
+    weight_decay."""
+    probe = NCF(layers=(12, 5), **{**QUICK, "epochs": 1}).fit(tiny_split, progress=False)
+    steps = probe.steps_per_epoch()
+    assert steps == -(-tiny_split.train.nnz // QUICK["batch_size"])
+    for reference in (steps, steps + 5, None):
+        model = NCF(layers=(12, 5), decay_reference_steps=reference, **{**QUICK, "epochs": 1})
+        model.fit(tiny_split, progress=False)
+        assert model.decay_scale() == 1.0
+        groups = model._parameter_groups()
+        assert all(isinstance(p, torch.nn.Parameter) for p in groups)
+        assert len(groups) == len(list(model.module.parameters()))
+
+
+def test_decay_is_scaled_to_the_same_amount_per_epoch(tiny_split: Split) -> None:
+    """With more steps per epoch than the reference the decoupled decay is weight_decay x
+    reference / steps, so the shrinkage per epoch does not grow with the size of the data;
+    Adam's L2 is never scaled."""
+    probe = NCF(layers=(12, 5), **{**QUICK, "epochs": 1}).fit(tiny_split, progress=False)
+    steps = probe.steps_per_epoch()
+    assert steps >= 3
+    reference = steps - 2
+    model = NCF(layers=(12, 5), decay_reference_steps=reference, **{**QUICK, "epochs": 1})
     model.fit(tiny_split, progress=False)
-    groups = model._parameter_groups()
-    assert all(isinstance(p, torch.nn.Parameter) for p in groups)
-    assert len(groups) == len(list(model.module.parameters()))
+    assert model.decay_scale() == pytest.approx(reference / steps)
+    (group,) = model._parameter_groups()
+    assert group["weight_decay"] == pytest.approx(model.config.weight_decay * reference / steps)
+    assert len(group["params"]) == len(list(model.module.parameters()))
+    split_decay = NCF(
+        layers=(12, 5), decay_reference_steps=reference, gmf_weight_decay=0.5, **QUICK
+    )
+    split_decay.fit(tiny_split, progress=False)
+    gmf, rest = split_decay._parameter_groups()
+    assert gmf["weight_decay"] == pytest.approx(0.5 * reference / steps)
+    assert rest["weight_decay"] == pytest.approx(1.0 * reference / steps)
+    coupled = NCF(
+        layers=(12, 5),
+        decoupled_weight_decay=False,
+        decay_reference_steps=1,
+        weight_decay=1e-4,
+        **QUICK,
+    )
+    assert coupled.fit(tiny_split, progress=False).decay_scale() == 1.0
