@@ -233,7 +233,8 @@ def run(args: argparse.Namespace) -> None:
             on_record=printer(args.attributes, time.perf_counter()),
             # the commit of the code this process loaded, not of the tree when a cell ends
             provenance={"commit": COMMIT, "machine": f"{platform.node()} {platform.machine()}"},
-            superseded=superseded_record,
+            # records of a superseded NCF are recomputed, never reused
+            superseded=is_superseded,
         )
 
 
@@ -511,11 +512,6 @@ def report_markdown(records: list[dict[str, Any]], attributes: list[str]) -> str
         lines += lego_report(loo)
     lines += timing_report(frame, records)
     return "\n".join(lines)
-
-
-def superseded_record(record: dict[str, Any]) -> bool:
-    """Whether a grid record was made with a superseded NCF (recomputed, never reused)."""
-    return is_superseded(record)
 
 
 def labelled_records(path: Path) -> list[dict[str, Any]]:

@@ -131,22 +131,28 @@ def ncf_version(model: str, model_config: dict | None, dataset: str | None = Non
     return None
 
 
+def record_ncf_version(record: dict, config_field: str = "model_config") -> str | None:
+    """:func:`ncf_version` of a record: its model, the model config stored in
+    ``record[config_field]`` and its dataset label."""
+    return ncf_version(record["model"], record.get(config_field), record.get("dataset"))
+
+
 def is_superseded(record: dict, config_field: str = "model_config") -> bool:
     """Whether a record was made with a base model that is no longer the default."""
-    return ncf_version(record["model"], record.get(config_field), record.get("dataset")) is not None
+    return record_ncf_version(record, config_field) is not None
 
 
 def model_label(record: dict, config_field: str = "model_config") -> str:
     """The record's model, or the label of the superseded NCF that made it (judged by the
     model config stored in ``record[config_field]`` and the record's dataset)."""
-    version = ncf_version(record["model"], record.get(config_field), record.get("dataset"))
+    version = record_ncf_version(record, config_field)
     return record["model"] if version is None else SUPERSEDED_NCF[version][0]
 
 
 def record_variant(record: dict) -> str:
     """The option-variant label of a record, telling superseded NCFs apart."""
     variant = record.get("variant", "default")
-    version = ncf_version(record["model"], record.get("model_config"), record.get("dataset"))
+    version = record_ncf_version(record)
     if variant == "default" and version is not None:
         return SUPERSEDED_NCF[version][1]
     return variant
