@@ -7,6 +7,7 @@ import torch
 
 from recunlearn.data.split_types import Split
 from recunlearn.models.base import make_adam
+from recunlearn.models.mf import MF
 from recunlearn.models.ncf import NCF
 
 
@@ -50,3 +51,31 @@ def test_models_train_with_decoupled_decay(tiny_split: Split) -> None:
     ).fit(tiny_split, progress=False)
     assert model.config.model_dump()["decoupled_weight_decay"] is True
     assert torch.isfinite(model.user_embeddings()).all()
+
+
+def _fit_with_flat_metric(split: Split, **options: object) -> MF:
+    """An MF whose validation metric never improves after the first validation."""
+    model = MF(epochs=6, patience=100, batch_size=128, lr=1e-2, seed=0, **options)
+    model.validate = lambda: 0.5  # type: ignore[method-assign]
+    return model.fit(split, progress=False)
+
+
+def test_plateau_schedule_lowers_lr_when_the_metric_stalls(tiny_split: Split) -> None:
+    model = _fit_with_flat_metric(tiny_split, lr_plateau_factor=0.1, lr_plateau_patience=1)
+    lrs = [entry["lr"] for entry in model.valid_log_]
+    # epoch 1 sets the best; epochs 2 and 3 do not improve -> cut after the 2nd bad one
+    assert lrs[:2] == pytest.approx([1e-2, 1e-2])
+    assert lrs[2:4] == pytest.approx([1e-3, 1e-3])
+    assert lrs[4] == pytest.approx(1e-4)
+
+
+def test_plateau_schedule_respects_min_lr(tiny_split: Split) -> None:
+    model = _fit_with_flat_metric(
+        tiny_split, lr_plateau_factor=0.1, lr_plateau_patience=0, min_lr=5e-4
+    )
+    assert min(entry["lr"] for entry in model.valid_log_) == pytest.approx(5e-4)
+
+
+def test_constant_lr_without_a_plateau_factor(tiny_split: Split) -> None:
+    model = _fit_with_flat_metric(tiny_split)
+    assert all("lr" not in entry for entry in model.valid_log_)

@@ -51,6 +51,16 @@ class TrainConfig(BaseModel):
     )
     eval_every: int = Field(1, ge=1, description="validate every N epochs")
     patience: int = Field(30, ge=1, description="stop after N validations without improvement")
+    lr_plateau_factor: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="multiply the model's lr by this factor after lr_plateau_patience + 1 "
+        "validations without a better validation metric (torch's ReduceLROnPlateau; the AdvX "
+        "code uses 0.1); None = constant lr. Adversary heads keep their own lr",
+    )
+    lr_plateau_patience: int = Field(5, ge=0, description="validations the schedule waits")
+    min_lr: float = Field(1e-6, ge=0, description="the schedule never goes below this lr")
     early_stopping_metric: str = "NDCG@10"
     seed: int = 0
     threads: int | None = Field(
@@ -82,6 +92,21 @@ def make_adam(
         return kind(params, lr=lr, weight_decay=weight_decay, fused=True)
     except (RuntimeError, TypeError, ValueError):  # older torch (< 2.4): no fused CPU Adam
         return kind(params, lr=lr, weight_decay=weight_decay)
+
+
+def _plateau_schedule(
+    optimizer: torch.optim.Optimizer, cfg: TrainConfig
+) -> torch.optim.lr_scheduler.ReduceLROnPlateau | None:
+    """ReduceLROnPlateau on the (maximised) validation metric, or None without a factor."""
+    if cfg.lr_plateau_factor is None:
+        return None
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer,
+        mode="max",
+        factor=cfg.lr_plateau_factor,
+        patience=cfg.lr_plateau_patience,
+        min_lr=cfg.min_lr,
+    )
 
 
 HookFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -201,6 +226,7 @@ class Recommender(ABC):
             weight_decay=cfg.weight_decay,
             decoupled=cfg.decoupled_weight_decay,
         )
+        schedule = _plateau_schedule(optimizer, cfg)
         # groups without their own lr / weight_decay step at the model's lr, without decay
         extra_opt = make_adam(self.extra_parameters, lr=cfg.lr) if self.extra_parameters else None
         previous_threads = torch.get_num_threads()
@@ -251,6 +277,10 @@ class Recommender(ABC):
                     for select in self.selection_hooks:
                         value = select(epoch, value)
                     self.valid_log_.append({"epoch": epoch, cfg.early_stopping_metric: metric})
+                    if schedule is not None:
+                        # on the model's own metric, not on a selection hook's value
+                        schedule.step(metric)
+                        self.valid_log_[-1]["lr"] = optimizer.param_groups[0]["lr"]
                     if value > best_value:
                         best_value, waited, self.best_epoch_ = value, 0, epoch
                         best_state = copy.deepcopy(self.module.state_dict())
