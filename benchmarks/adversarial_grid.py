@@ -265,8 +265,19 @@ def _lambda_text(row: pd.Series, attributes: list[str]) -> str:
     return ", ".join(f"{a} {row.get(f'lambda:{a}', 0):g}" for a in attributes)
 
 
-def advx_report(table: pd.DataFrame, attributes: list[str]) -> list[str]:
-    """AdvX Table 2 layout for user_kfold cells."""
+def most_replicated(part: pd.DataFrame, mask: pd.Series) -> pd.Series:
+    """``mask`` narrowed to its cells with the most replicates (folds / seeds).
+
+    A cell run on one fold only (a single-fold full grid) must not win a best-debiasing pick
+    against cells averaged over five folds: its one fold's noise is not a mean.
+    """
+    if not mask.any():
+        return mask
+    return mask & (part["n"] == part.loc[mask, "n"].max())
+
+
+def advx_report(table: pd.DataFrame, attributes: list[str], heading: str = "") -> list[str]:
+    """AdvX Table 2 layout for user_kfold cells (``heading`` is appended to each title)."""
     out = []
     cat = next((a for a in attributes if not a.startswith("age")), None)
     cont = next((a for a in attributes if a.startswith("age")), None)
@@ -275,6 +286,10 @@ def advx_report(table: pd.DataFrame, attributes: list[str]) -> list[str]:
     ):
         part = part.reset_index(drop=True)
         kinds = part.apply(lambda r: variant(r, attributes), axis=1)
+
+        def among(kind: str, kinds: pd.Series = kinds, part: pd.DataFrame = part) -> pd.Series:
+            return most_replicated(part, kinds == kind)
+
         picks: list[tuple[str, pd.Series | None]] = [
             ("base (no heads)", part[kinds == "base"].iloc[0] if (kinds == "base").any() else None),
             ("all λ = 0", part[kinds == "zero"].iloc[0] if (kinds == "zero").any() else None),
@@ -283,13 +298,13 @@ def advx_report(table: pd.DataFrame, attributes: list[str]) -> list[str]:
             picks.append(
                 (
                     f"Adv-{cat}",
-                    best_debiasing(part, cat, kind="categorical", candidates=kinds == f"adv:{cat}"),
+                    best_debiasing(part, cat, kind="categorical", candidates=among(f"adv:{cat}")),
                 )
             )
             picks.append(
                 (
                     f"AdvX-{cat}",
-                    best_debiasing(part, cat, kind="categorical", candidates=kinds == "advx"),
+                    best_debiasing(part, cat, kind="categorical", candidates=among("advx")),
                 )
             )
         if cat and (kinds == f"confusion:adv:{cat}").any():
@@ -297,7 +312,7 @@ def advx_report(table: pd.DataFrame, attributes: list[str]) -> list[str]:
                 (
                     f"Adv-{cat} (confusion objective)",
                     best_debiasing(
-                        part, cat, kind="categorical", candidates=kinds == f"confusion:adv:{cat}"
+                        part, cat, kind="categorical", candidates=among(f"confusion:adv:{cat}")
                     ),
                 )
             )
@@ -305,15 +320,13 @@ def advx_report(table: pd.DataFrame, attributes: list[str]) -> list[str]:
             picks.append(
                 (
                     f"Adv-{cont}",
-                    best_debiasing(
-                        part, cont, kind="continuous", candidates=kinds == f"adv:{cont}"
-                    ),
+                    best_debiasing(part, cont, kind="continuous", candidates=among(f"adv:{cont}")),
                 )
             )
             picks.append(
                 (
                     f"AdvX-{cont}",
-                    best_debiasing(part, cont, kind="continuous", candidates=kinds == "advx"),
+                    best_debiasing(part, cont, kind="continuous", candidates=among("advx")),
                 )
             )
         header = ["model", "λ", "NDCG@10", "Recall@10", "RecallCapped@10"]
@@ -339,7 +352,7 @@ def advx_report(table: pd.DataFrame, attributes: list[str]) -> list[str]:
                 ]
             )
         out.append(
-            f"### {dataset} · {model} · user_kfold{audit_suffix(attackers)} "
+            f"### {dataset} · {model} · user_kfold{audit_suffix(attackers)}{heading} "
             "(BAcc / MAE on age/scale, %)\n"
         )
         out.append(_md(header, rows))
@@ -499,6 +512,43 @@ def timing_report(frame: pd.DataFrame, records: list[dict[str, Any]]) -> list[st
     return ["### Wall time\n", _md(header, rows), ""]
 
 
+def full_grid_replicates(frame: pd.DataFrame) -> list[int]:
+    """Replicates (folds) holding more gradient-reversal cells than the others, e.g. the fold
+    of a single-fold full grid beside five-fold runs of a few cells; ``[]`` when balanced."""
+    reversal = frame[frame["objective"] == "reversal"]
+    if reversal.empty:
+        return []
+    counts = reversal.groupby("replicate")["cell"].nunique()
+    if counts.min() == counts.max():
+        return []
+    return sorted(int(r) for r in counts[counts == counts.max()].index)
+
+
+def single_fold_grids(frame: pd.DataFrame, attributes: list[str]) -> list[str]:
+    """AdvX Table 2 layout again, on the fold(s) of a full grid only, with the grid's wall time.
+
+    The per-fold picks are the paper's selection (best cell on the test numbers among all
+    of the grid's cells), so they show how much a 36-cell pick on test adds to a fixed lambda.
+    """
+    out = []
+    for _, part in frame.groupby(["dataset", "model", "attackers"], sort=False):
+        replicates = full_grid_replicates(part)
+        if not replicates:
+            continue
+        chosen = part[part["replicate"].isin(replicates)]
+        folds = ", ".join(str(r) for r in replicates)
+        cells = chosen[chosen["objective"] == "reversal"]["cell"].nunique()
+        out += advx_report(
+            cell_table(chosen), attributes, heading=f" · fold {folds} only, {cells} λ cells"
+        )
+        wall = chosen["wall_seconds"].sum() / 60
+        out.append(
+            f"Wall time of these {len(chosen)} cells (train + attack, one thread, "
+            f"{len(replicates)} fold(s)): {wall:.0f} min.\n"
+        )
+    return out
+
+
 def report_markdown(records: list[dict[str, Any]], attributes: list[str]) -> str:
     """The markdown tables (AdvX Table 2 layout, LEGO's AdvX rows, wall time) of ``records``."""
     frame = records_frame(records)
@@ -508,6 +558,9 @@ def report_markdown(records: list[dict[str, Any]], attributes: list[str]) -> str
     loo = frame[frame["protocol"].str.startswith("loo")]
     if not kfold.empty:
         lines += advx_report(kfold, attributes)
+        lines += single_fold_grids(
+            frame[frame["protocol"].str.startswith("user_kfold")], attributes
+        )
     if not loo.empty:
         lines += lego_report(loo)
     lines += timing_report(frame, records)
@@ -523,6 +576,24 @@ def labelled_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def figure_parts(frame: pd.DataFrame):
+    """One cell table per figure: (dataset, model, protocol, attackers, objective) with the
+    base cells beside each objective's, from the full-grid fold alone when one fold holds
+    more cells than the others (a heat map must not mix a one-fold cell with five-fold
+    means). Yields (key, cell table, title note)."""
+    for (dataset, model, protocol, attackers), part in frame.groupby(
+        ["dataset", "model", "protocol", "attackers"]
+    ):
+        note = ""
+        replicates = full_grid_replicates(part)
+        if replicates:
+            part = part[part["replicate"].isin(replicates)]
+            note = f" · fold {', '.join(str(r) for r in replicates)} only"
+        for objective in sorted(set(part["objective"]) - {"none"}):
+            chosen = part[part["objective"].isin([objective, "none"])]
+            yield (dataset, model, protocol, attackers, objective), cell_table(chosen), note
+
+
 def report(args: argparse.Namespace) -> None:
     """Print the markdown tables and write the figures."""
     records = labelled_records(args.out)
@@ -530,21 +601,26 @@ def report(args: argparse.Namespace) -> None:
         print(f"no records in {args.out}")
         return
     print(report_markdown(records, args.attributes))
-    table = cell_table(records_frame(records))
+    frame = records_frame(records)
     cat = next((a for a in args.attributes if not a.startswith("age")), None)
     cont = next((a for a in args.attributes if a.startswith("age")), None)
     if cat and cont:
-        groups = table.groupby(["dataset", "model", "protocol", "attackers"])
-        for (dataset, model, protocol, attackers), part in groups:
+        for (dataset, model, protocol, attackers, objective), part, note in figure_parts(frame):
             if f"lambda:{cont}" not in part or f"{cont}:worst" not in part:
                 continue
+            if part[f"lambda:{cont}"].isna().all():  # no heads on the continuous attribute
+                continue
             full = "_full_audit" if audit_suffix(attackers) else ""
-            stem = f"adversarial_{dataset}_{model}_{protocol}{full}".replace(" ", "_")
+            recipe = "" if objective == "reversal" else f"_{objective}"
+            stem = f"adversarial_{dataset}_{model}_{protocol}{full}{recipe}".replace(" ", "_")
             stem = "".join(c for c in stem if c.isalnum() or c in "_-.")
             column = (
                 "advx" if f"{cat}:advx" in part and part[f"{cat}:advx"].notna().any() else "worst"
             )
-            title = f"{dataset} · {model} · {protocol}{audit_suffix(attackers)} ({column} attacker)"
+            title = (
+                f"{dataset} · {model} · {protocol}{audit_suffix(attackers)} · {objective}{note} "
+                f"({column} attacker)"
+            )
             a = plot_tradeoff(
                 part, cat, cont, args.figures / f"{stem}_tradeoff.png", column=column, title=title
             )

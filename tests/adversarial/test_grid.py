@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from recunlearn.adversarial.attacker import AdvXAttackerClassifier, advx_attack
@@ -169,3 +170,11 @@ def test_cells_of_other_recipes_are_kept_apart(adversary, objective, label):
     assert objective_of(record) == objective
     assert objective_of({"lambdas": None, "adversary": adversary}) == "none"
     assert advx_method_label(record["lambdas"], objective) == label
+
+
+def test_heatmaps_refuse_two_recipes_in_one_cell(tmp_path):
+    row = {"base": False, "lambda:gender": 400.0, "lambda:age_raw": 0.0, "NDCG@10": 0.6}
+    row |= {"gender:advx": 0.6, "age_raw:advx": 0.15}
+    table = pd.DataFrame([row, row | {"gender:advx": 0.7}])
+    with pytest.raises(ValueError, match="one training recipe"):
+        plot_lambda_heatmaps(table, "gender", "age_raw", tmp_path / "x.png")

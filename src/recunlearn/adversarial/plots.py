@@ -96,8 +96,14 @@ def plot_lambda_heatmaps(
     title: str = "",
 ) -> Path:
     """Heat maps of NDCG@10, BAcc and scaled MAE over the (lambda_cat, lambda_cont) grid."""
-    cells = table[~table["base"].astype(bool)]
     lx, ly = f"lambda:{categorical}", f"lambda:{continuous}"
+    # cells without one of the two lambdas (heads on other attributes) have no square
+    cells = table[~table["base"].astype(bool)].dropna(subset=[lx, ly])
+    if cells.duplicated([lx, ly]).any():
+        raise ValueError(
+            "several rows share a (lambda, lambda) cell (another objective or selection?): "
+            "plot one training recipe at a time"
+        )
     panels = [
         ("NDCG@10", "NDCG@10 (%)"),
         (f"{categorical}:{column}", f"BAcc {categorical} (%)"),

@@ -74,6 +74,7 @@ def record_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "base": lambdas is None,
         "replicate": record["replicate"],
         "seconds_per_epoch": record.get("seconds_per_epoch"),
+        "wall_seconds": (record.get("train_seconds") or 0.0) + (record.get("audit_seconds") or 0.0),
         "best_epoch": record.get("best_epoch"),
     }
     for name, value in (lambdas or {}).items():

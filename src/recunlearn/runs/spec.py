@@ -10,6 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from recunlearn.adversarial.config import AdversaryConfig
 
+HASH_NEUTRAL_DEFAULTS: dict[str, Any] = {
+    "lr_plateau_factor": None,
+    "lr_plateau_patience": 5,
+    "min_lr": 1e-6,
+}
+"""Training options added after benchmark records were first keyed by :meth:`RunSpec.fingerprint`.
+At these values they change nothing, so a ``model_options`` dump that spells them out (a
+full config dump) hashes as one written before they existed, and old records keep their keys."""
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -82,10 +91,15 @@ class RunSpec(_Spec):
         """A short hash of the canonical JSON of this spec (the config hash of a record).
 
         Without an adversary the hash is the one of a spec that has no ``adversary`` field, so
-        hashes recorded before the field existed stay valid.
+        hashes recorded before the field existed stay valid; the same holds for the model
+        options in :data:`HASH_NEUTRAL_DEFAULTS` at their neutral values.
         """
         payload = self.model_dump(mode="json")
         if payload.get("adversary") is None:
             payload.pop("adversary", None)
+        options = payload["model_options"]
+        for name, neutral in HASH_NEUTRAL_DEFAULTS.items():
+            if name in options and options[name] == neutral:
+                del options[name]
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
