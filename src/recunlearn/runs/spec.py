@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from recunlearn.adversarial.config import AdversaryConfig
 
 HASH_NEUTRAL_DEFAULTS: dict[str, Any] = {
+    "decoupled_weight_decay": False,
     "lr_plateau_factor": None,
     "lr_plateau_patience": 5,
     "min_lr": 1e-6,
