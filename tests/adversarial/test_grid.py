@@ -178,3 +178,14 @@ def test_heatmaps_refuse_two_recipes_in_one_cell(tmp_path):
     table = pd.DataFrame([row, row | {"gender:advx": 0.7}])
     with pytest.raises(ValueError, match="one training recipe"):
         plot_lambda_heatmaps(table, "gender", "age_raw", tmp_path / "x.png")
+
+
+def test_a_cell_recorded_twice_for_one_fold_counts_once():
+    rows = [
+        {"dataset": "d", "protocol": "p", "model": "m", "objective": "none", "attackers": "a"}
+        | {"cell": "base", "base": True, "replicate": fold, "NDCG@10": value}
+        for fold, value in ((0, 0.5), (1, 0.7), (0, 0.5))
+    ]
+    table = cell_table(pd.DataFrame(rows))
+    assert table["n"].tolist() == [2]
+    assert table["NDCG@10"].tolist() == pytest.approx([0.6])

@@ -115,9 +115,15 @@ def records_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
 
 
 def cell_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sample std (``<column>_std``) of every numeric column per cell, with ``n``."""
+    """Mean and sample std (``<column>_std``) of every numeric column per cell, with ``n``.
+
+    One record per cell and replicate counts: when a cell was recorded twice for the same fold
+    or seed (a base cell audited again for other attributes), the latest record is used, so a
+    fold is never weighted twice.
+    """
     if frame.empty:
         return frame
+    frame = frame.drop_duplicates(subset=[*KEYS, "replicate"], keep="last")
     numeric = [
         c
         for c in frame.columns
