@@ -79,7 +79,7 @@ def test_five_fold_cells_win_the_headline_pick(grid_script) -> None:
     # the single-fold section makes the paper's pick among all of fold 0's cells
     adv_row = next(line for line in single.splitlines() if line.startswith("| Adv-gender"))
     assert "gender 800" in adv_row and "55.00" in adv_row
-    assert "Wall time of these 3 cells" in single
+    assert "Wall time of the grid's 3 cells" in single
 
 
 def test_balanced_folds_have_no_single_fold_section(grid_script) -> None:
