@@ -57,6 +57,7 @@ from recunlearn.adversarial.summary import (
     best_debiasing,
     cell_table,
     fmt_pct,
+    latest_per_replicate,
     records_frame,
     variant,
 )
@@ -524,6 +525,16 @@ def full_grid_replicates(frame: pd.DataFrame) -> list[int]:
     return sorted(int(r) for r in counts[counts == counts.max()].index)
 
 
+def full_grid_fold(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """``frame`` narrowed to its :func:`full_grid_replicates` and a `` · fold 0 only`` note;
+    ``frame`` unchanged and ``""`` when every replicate holds the same cells."""
+    replicates = full_grid_replicates(frame)
+    if not replicates:
+        return frame, ""
+    folds = ", ".join(str(r) for r in replicates)
+    return frame[frame["replicate"].isin(replicates)], f" · fold {folds} only"
+
+
 def single_fold_grids(frame: pd.DataFrame, attributes: list[str]) -> list[str]:
     """AdvX Table 2 layout again, on the fold(s) of a full grid only, with the grid's wall time.
 
@@ -532,23 +543,18 @@ def single_fold_grids(frame: pd.DataFrame, attributes: list[str]) -> list[str]:
     """
     out = []
     for _, part in frame.groupby(["dataset", "model", "attackers"], sort=False):
-        replicates = full_grid_replicates(part)
-        if not replicates:
+        chosen, note = full_grid_fold(part)
+        if not note:
             continue
-        chosen = part[part["replicate"].isin(replicates)]
-        folds = ", ".join(str(r) for r in replicates)
         cells = chosen[chosen["objective"] == "reversal"]["cell"].nunique()
-        out += advx_report(
-            cell_table(chosen), attributes, heading=f" · fold {folds} only, {cells} λ cells"
-        )
+        out += advx_report(cell_table(chosen), attributes, heading=f"{note}, {cells} λ cells")
         # the grid as one command runs it: its reversal cells and the base, once per fold
-        grid = chosen[chosen["objective"].isin(["reversal", "none"])].drop_duplicates(
-            subset=[*KEYS, "replicate"], keep="last"
-        )
+        grid = latest_per_replicate(chosen[chosen["objective"].isin(["reversal", "none"])])
         wall = grid["wall_seconds"].sum() / 60
+        folds = chosen["replicate"].nunique()
         out.append(
             f"Wall time of the grid's {len(grid)} cells (base included; train + attack, one "
-            f"thread, {len(replicates)} fold(s)): {wall:.0f} min.\n"
+            f"thread, {folds} fold(s)): {wall:.0f} min.\n"
         )
     return out
 
@@ -588,11 +594,7 @@ def figure_parts(frame: pd.DataFrame):
     for (dataset, model, protocol, attackers), part in frame.groupby(
         ["dataset", "model", "protocol", "attackers"]
     ):
-        note = ""
-        replicates = full_grid_replicates(part)
-        if replicates:
-            part = part[part["replicate"].isin(replicates)]
-            note = f" · fold {', '.join(str(r) for r in replicates)} only"
+        part, note = full_grid_fold(part)
         for objective in sorted(set(part["objective"]) - {"none"}):
             chosen = part[part["objective"].isin([objective, "none"])]
             yield (dataset, model, protocol, attackers, objective), cell_table(chosen), note

@@ -114,16 +114,20 @@ def records_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame([record_row(r) for r in records])
 
 
+def latest_per_replicate(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell and replicate: when a cell was recorded twice for the same fold or
+    seed (a base cell audited again for other attributes), the latest record."""
+    return frame.drop_duplicates(subset=[*KEYS, "replicate"], keep="last")
+
+
 def cell_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Mean and sample std (``<column>_std``) of every numeric column per cell, with ``n``.
 
-    One record per cell and replicate counts: when a cell was recorded twice for the same fold
-    or seed (a base cell audited again for other attributes), the latest record is used, so a
-    fold is never weighted twice.
+    Over :func:`latest_per_replicate` rows, so a fold is never weighted twice.
     """
     if frame.empty:
         return frame
-    frame = frame.drop_duplicates(subset=[*KEYS, "replicate"], keep="last")
+    frame = latest_per_replicate(frame)
     numeric = [
         c
         for c in frame.columns
