@@ -42,6 +42,27 @@ def test_defaults() -> None:
     assert cfg.lr == 3e-3 and cfg.dropout == 0.0
     assert cfg.decoupled_weight_decay and cfg.weight_decay == 1.0 and cfg.gmf_weight_decay is None
     assert cfg.decay_reference_steps == 48
+    assert cfg.threads == 1  # one thread, as MF and LightGCN (see the field's description)
+
+
+def test_training_restores_the_process_threads(tiny_split: Split) -> None:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen: list[int] = []
+        model = NCF(layers=(12, 5), **{**QUICK, "epochs": 1})
+        original_step = model._step
+
+        def spying_step(batch):  # records the thread count the step runs with
+            seen.append(torch.get_num_threads())
+            return original_step(batch)
+
+        model._step = spying_step  # type: ignore[method-assign]
+        model.fit(tiny_split, progress=False)
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
 
 
 def test_all_representation_is_gmf_then_mlp(all_model: NCF, tiny_split: Split) -> None:

@@ -50,6 +50,14 @@ class NCFConfig(TrainConfig):
     so their runs retrain exactly.
     """
 
+    threads: int | None = Field(
+        1,
+        ge=1,
+        description="torch threads while training: 1 by default, as fast as or faster than 2 in "
+        "every paired timing on the 2-core benchmark machine (benchmarks/speed.py) and immune to "
+        "oversubscription when other jobs share the cores; None = the process setting",
+    )
+
     lr: float = Field(3e-3, gt=0, description="Adam learning rate")
     weight_decay: float = Field(
         1.0, ge=0, description="weight decay of all parameters (see decoupled_weight_decay)"
