@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from recunlearn.models.sampling import NegativeSampler, positive_pairs
+from recunlearn.models.sampling import NegativeSampler, TrainingPairs, positive_pairs
 
 
 def _matrix() -> sp.csr_matrix:
@@ -87,3 +87,24 @@ def test_empty_matrix_and_empty_request() -> None:
         torch.tensor([], dtype=torch.long), 2, torch.Generator()
     )
     assert empty.shape == (0, 2)
+
+
+def test_training_pairs_epoch_visits_every_positive_once() -> None:
+    train = _matrix()
+    pairs = TrainingPairs(train)
+    assert len(pairs) == train.nnz
+    batches = list(pairs.epoch(3, 4, torch.Generator().manual_seed(0)))
+    assert [len(users) for users, _, _ in batches] == [4, 4, 4, 4, 4]  # 20 positives
+    users = torch.cat([b[0] for b in batches]).numpy()
+    items = torch.cat([b[1] for b in batches]).numpy()
+    negatives = torch.cat([b[2] for b in batches]).numpy()
+    assert sorted(zip(users, items, strict=True)) == sorted(zip(*train.nonzero(), strict=True))
+    assert negatives.shape == (train.nnz, 3)
+    dense = train.toarray()
+    assert not dense[users[:, None], negatives].any()  # never a training item of its user
+    again = list(pairs.epoch(3, 4, torch.Generator().manual_seed(0)))
+    assert all(
+        torch.equal(a, b)
+        for x, y in zip(batches, again, strict=True)
+        for a, b in zip(x, y, strict=True)
+    )

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from recunlearn.data.split_types import Split
 from recunlearn.models.base import Recommender, StepOutput, TrainConfig
-from recunlearn.models.sampling import NegativeSampler, epoch_triples, positive_pairs
+from recunlearn.models.sampling import TrainingPairs
 from recunlearn.models.tables import UserItemTables
 
 
@@ -164,18 +164,14 @@ class LightGCN(Recommender):
                     torch.nn.init.xavier_normal_(table, generator=generator)
         self.module = module
         self._adjacency = _to_torch_csr(normalized_adjacency(split.train))
-        self._sampler = NegativeSampler(split.train)
-        self._pos_users, self._pos_items = positive_pairs(split.train)
+        self._pairs = TrainingPairs(split.train)
         self._final = None
         self._replacement = None
 
     def _batches(
         self, generator: torch.Generator
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        batches = epoch_triples(
-            self._pos_users, self._pos_items, self._sampler, 1, self.config.batch_size, generator
-        )
-        for users, items, negatives in batches:
+        for users, items, negatives in self._pairs.epoch(1, self.config.batch_size, generator):
             yield users, items, negatives[:, 0]
 
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> StepOutput:

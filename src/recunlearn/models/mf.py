@@ -11,7 +11,7 @@ from pydantic import Field
 
 from recunlearn.data.split_types import Split
 from recunlearn.models.base import Recommender, StepOutput, TrainConfig
-from recunlearn.models.sampling import NegativeSampler, epoch_triples, positive_pairs
+from recunlearn.models.sampling import TrainingPairs
 from recunlearn.models.tables import UserItemTables
 
 
@@ -75,20 +75,12 @@ class MF(Recommender):
                 else:
                     torch.nn.init.xavier_normal_(table, generator=generator)
         self.module = module
-        self._sampler = NegativeSampler(split.train)
-        self._pos_users, self._pos_items = positive_pairs(split.train)
+        self._pairs = TrainingPairs(split.train)
 
     def _batches(
         self, generator: torch.Generator
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        return epoch_triples(
-            self._pos_users,
-            self._pos_items,
-            self._sampler,
-            self.config.n_negatives,
-            self.config.batch_size,
-            generator,
-        )
+        return self._pairs.epoch(self.config.n_negatives, self.config.batch_size, generator)
 
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> StepOutput:
         users, items, negatives = batch

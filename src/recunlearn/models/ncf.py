@@ -12,7 +12,7 @@ from pydantic import Field
 
 from recunlearn.data.split_types import Split
 from recunlearn.models.base import Recommender, StepOutput, TrainConfig
-from recunlearn.models.sampling import NegativeSampler, epoch_triples, positive_pairs
+from recunlearn.models.sampling import TrainingPairs
 
 _MAX_ELEMENTS = 1 << 21
 """Floats in one hidden activation when scoring all items (8 MB: bounded memory, cache-friendly)."""
@@ -211,12 +211,11 @@ class NCF(Recommender):
         module = _NeuMF(split.n_users, split.n_items, self.config)
         module.reset(self.config.init_std, generator)
         self.module = module
-        self._sampler = NegativeSampler(split.train)
-        self._pos_users, self._pos_items = positive_pairs(split.train)
+        self._pairs = TrainingPairs(split.train)
 
     def steps_per_epoch(self) -> int:
         """Optimiser steps in one epoch (batches of ``batch_size`` training positives)."""
-        return max(1, math.ceil(len(self._pos_users) / self.config.batch_size))
+        return max(1, math.ceil(len(self._pairs) / self.config.batch_size))
 
     def decay_scale(self) -> float:
         """Factor applied to the decoupled weight decay (1.0 at the reference step count)."""
@@ -254,14 +253,7 @@ class NCF(Recommender):
     def _batches(
         self, generator: torch.Generator
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        return epoch_triples(
-            self._pos_users,
-            self._pos_items,
-            self._sampler,
-            self.config.n_negatives,
-            self.config.batch_size,
-            generator,
-        )
+        return self._pairs.epoch(self.config.n_negatives, self.config.batch_size, generator)
 
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> StepOutput:
         users, items, negatives = batch

@@ -134,3 +134,27 @@ def epoch_triples(
     for start in range(0, n, batch_size):
         stop = start + batch_size
         yield users[start:stop], items[start:stop], negatives[start:stop]
+
+
+class TrainingPairs:
+    """A train matrix's positive pairs and a negative sampler for it: the epochs of the models
+    trained on (user, positive, negatives) triples (MF, NCF, LightGCN).
+
+    Args:
+        train: n_users x n_items matrix; every stored non-zero is a positive pair.
+    """
+
+    def __init__(self, train: sp.csr_matrix) -> None:
+        self.users, self.items = positive_pairs(train)
+        self.sampler = NegativeSampler(train)
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def epoch(
+        self, n_negatives: int, batch_size: int, generator: torch.Generator
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """One epoch of mini-batches (see :func:`epoch_triples`)."""
+        return epoch_triples(
+            self.users, self.items, self.sampler, n_negatives, batch_size, generator
+        )
