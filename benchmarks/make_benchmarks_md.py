@@ -411,13 +411,14 @@ def combine_timing_table(path: Path) -> list[str]:
         "### Combining cached bricks (target < 1 s)",
         "",
         "Command: `python benchmarks/unlearning_table1.py --combine-timing --models ncf "
-        "--seeds 0 1 2 --threads T` (seed-0 bricks of the paper's settings; each requirement "
+        "--seeds 0 1 2 --threads T [--combination-batch-size B]` (seed-0 bricks of the "
+        "paper's settings; batch = users per combination step; each requirement "
         "combined 5 times per combination seed; mean ± std). GEMM gauge: microseconds of one "
         "512 × 64 by 64 × 300 product before / after the run (the machine's speed drifts; "
         "lower is faster; recorded from 2026-12-01 evening on).",
         "",
-        "| date | commit | threads | users × dim | steps | requirement | seconds | GEMM gauge (µs) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| date | commit | threads | users × dim | steps | batch | requirement | seconds | GEMM gauge (µs) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for record in map(json.loads, path.read_text().splitlines()):
         gauge = record.get("gemm_gauge_us")
@@ -427,7 +428,9 @@ def combine_timing_table(path: Path) -> list[str]:
             lines.append(
                 f"| {record['date'][:16].replace('T', ' ')} | {record['commit']} | "
                 f"{record['threads']} | {record['n_users']} × {record['embedding_dim']} | "
-                f"{record['steps']} | {row['requirement']} | "
+                f"{record['steps']} | "
+                f"{record.get('combination_batch_size', record['batch_size'])} | "
+                f"{row['requirement']} | "
                 f"{times.mean():.2f} ± {times.std(ddof=1):.2f} | {gauge_text} |"
             )
     return [*lines, ""]

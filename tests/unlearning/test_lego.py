@@ -151,7 +151,9 @@ def test_d2dfr_bricks_are_combined(planted_data):
 
 
 @pytest.mark.parametrize(
-    "options", [{}, {"combination_q_warmup": 50, "combination_q_steps": 3}], ids=["paper", "fitq"]
+    "options",
+    [{}, {"combination_q_warmup": 50, "combination_q_steps": 3}, {"combination_batch_size": 48}],
+    ids=["paper", "fitq", "small-batch"],
 )
 def test_combination_prefers_the_brick_without_the_attribute(planted_data, options):
     matrix, labels = planted_data
@@ -184,3 +186,17 @@ def test_combination_mixes_kinds_and_skips_missing_labels(planted_data):
     )
     assert np.isfinite(weights).all()
     assert weights[1] > 0.7
+
+
+def test_combination_batch_size_is_not_a_brick_option(planted_data):
+    """Another combination batch reuses the cached bricks and draws other batches."""
+    matrix, labels = planted_data
+    lego = LEGO(calibration_steps=50).fit(matrix, labels)
+    lego.transform("gender,age")
+    bricks = dict(lego.bricks_)
+    default_weights = lego.weights_.copy()
+    lego.config = lego.config.model_copy(update={"combination_batch_size": 32})
+    lego.transform("gender,age")
+    assert all(lego.bricks_[a] is bricks[a] for a in bricks)
+    assert not np.allclose(lego.weights_, default_weights)
+    assert "combination_batch_size" not in LEGOConfig().brick_params()
