@@ -411,8 +411,7 @@ def study_header(args, dataset) -> dict:
 def trajectories(args) -> None:
     """Weight trajectories of every combination variant on the same bricks (NCF, seed 0)."""
     dataset, run, labels = first_model_run(args)
-    lego = make_unlearner("lego", combination_batch_size=args.combination_batch_size)
-    lego.fit(run.model.user_embeddings(), labels)
+    lego = make_unlearner("lego").fit(run.model.user_embeddings(), labels)
     lego.prepare(list(TRAJECTORY_ATTRIBUTES))
     record = {
         **study_header(args, dataset),
@@ -459,7 +458,8 @@ def combine_timing(args, repeats: int = 5) -> None:
     from recunlearn.unlearning.lego import combine
 
     dataset, run, labels = first_model_run(args)
-    lego = make_unlearner("lego").fit(run.model.user_embeddings(), labels)
+    lego = make_unlearner("lego", combination_batch_size=args.combination_batch_size)
+    lego.fit(run.model.user_embeddings(), labels)
     lego.prepare(list(TRAJECTORY_ATTRIBUTES))
 
     def combine_once(requirement: str, seed: int) -> float:
