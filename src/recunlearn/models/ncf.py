@@ -53,9 +53,11 @@ class NCFConfig(TrainConfig):
     threads: int | None = Field(
         1,
         ge=1,
-        description="torch threads while training: 1 by default, as fast as or faster than 2 in "
-        "every paired timing on the 2-core benchmark machine (benchmarks/speed.py) and immune to "
-        "oversubscription when other jobs share the cores; None = the process setting",
+        description="torch threads while training: 1 by default. On the 2-core benchmark "
+        "machine it was as fast as 2 or faster on ML-100K (benchmarks/speed.py) and does not "
+        "stall when other jobs share the cores (2 threads then ran 15x slower); on an idle "
+        "machine with OpenMP's default spin-waiting, 2 threads were ~25 % faster on the small "
+        "synthetic data. None = the process setting",
     )
 
     lr: float = Field(3e-3, gt=0, description="Adam learning rate")
