@@ -485,7 +485,7 @@ def combine_timing(args, repeats: int = 5) -> None:
         **study_header(args, dataset),
         "steps": lego.config.combination_steps,
         "batch_size": lego.config.batch_size,
-        "combination_batch_size": lego.config.combination_batch_size or lego.config.batch_size,
+        "combination_batch_size": lego.config.combination_rows,
         "embedding_dim": int(run.model.user_embeddings().shape[1]),
         "n_users": int(dataset.n_users),
         "rows": rows,

@@ -200,3 +200,5 @@ def test_combination_batch_size_is_not_a_brick_option(planted_data):
     assert all(lego.bricks_[a] is bricks[a] for a in bricks)
     assert not np.allclose(lego.weights_, default_weights)
     assert "combination_batch_size" not in LEGOConfig().brick_params()
+    assert LEGOConfig().combination_rows == 512
+    assert LEGOConfig(combination_batch_size=32).combination_rows == 32

@@ -110,6 +110,11 @@ class LEGOConfig(UnlearnerConfig):
     )
     n_jobs: int = Field(1, ge=1, description="processes calibrating missing attributes in parallel")
 
+    @property
+    def combination_rows(self) -> int:
+        """Users per Flexible Combination step: ``combination_batch_size``, else ``batch_size``."""
+        return self.combination_batch_size or self.batch_size
+
     def brick_params(self) -> dict:
         """The options a calibrated matrix depends on (its store key)."""
         return self.model_dump(
@@ -310,7 +315,7 @@ def combine(
     n_classes, codes, values, known = _joint_targets(labels)
     eligible = torch.nonzero(known.any(dim=0)).squeeze(1)
     known = known.to(torch.float32)
-    size = min(config.combination_batch_size or config.batch_size, len(eligible))
+    size = min(config.combination_rows, len(eligible))
     nets = JointVariationalNets(stack.shape[2], n_classes, config.hidden)
     opt_q = FlatAdam(nets.params, nets.grad, lr=config.lr_variational)
     theta, theta_grad = torch.zeros(k), torch.zeros(k)
