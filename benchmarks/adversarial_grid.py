@@ -4,7 +4,7 @@ Cells: every combination of one lambda per attribute (AdvX: {0, 1, 200, 400, 600
 gender and age = 36 cells) plus one *base* cell without adversaries per fold / seed. Each
 cell trains the model with the adversaries (recunlearn.adversarial), evaluates NDCG@10,
 Recall@10 (hits / |T|, AdvX) and RecallCapped@10 (hits / min(10, |T|), Adv-MultVAE), and
-attacks the frozen user representation (see recunlearn.adversarial.grid):
+attacks the frozen user representation (see recunlearn.experiments.adversarial):
 
 * ``user_kfold`` (default for MultVAE, the AdvX protocol, linear MultVAE of the AdvX code):
   attackers train on the fold's training users and are tested on its test users: the exact
@@ -48,10 +48,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recunlearn.adversarial.config import AdversaryConfig, parse_adversary
-from recunlearn.adversarial.grid import ADVX_LAMBDAS, GridSetup, lambda_grid, read_records, run_grid
-from recunlearn.adversarial.plots import plot_lambda_heatmaps, plot_tradeoff
-from recunlearn.adversarial.summary import (
+from recunlearn.audit import DEFAULT_ATTACKERS, QUICK_ATTACKERS
+from recunlearn.experiments.adversarial import (
+    ADVX_LAMBDAS,
+    GridSetup,
+    lambda_grid,
+    read_records,
+    run_grid,
+)
+from recunlearn.experiments.spec import DataSpec
+from recunlearn.experiments.train import load_data
+from recunlearn.models.multvae import MultVAE
+from recunlearn.protect.adversarial.config import AdversaryConfig, parse_adversary
+from recunlearn.report.adversarial import (
     KEYS,
     attacker_set,
     best_debiasing,
@@ -61,10 +70,7 @@ from recunlearn.adversarial.summary import (
     records_frame,
     variant,
 )
-from recunlearn.audit import DEFAULT_ATTACKERS, QUICK_ATTACKERS
-from recunlearn.models.multvae import MultVAE
-from recunlearn.runs.pipeline import load_data
-from recunlearn.runs.spec import DataSpec
+from recunlearn.report.adversarial_figures import plot_lambda_heatmaps, plot_tradeoff
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from base_models import git_commit, is_superseded, model_label  # noqa: E402

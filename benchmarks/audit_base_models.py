@@ -48,9 +48,9 @@ from base_models import git_commit, model_label  # noqa: E402
 from recunlearn.audit import DEFAULT_ATTACKERS, LeakageReport, audit
 from recunlearn.audit.io import read_run
 from recunlearn.data.types import Attribute
-from recunlearn.runs.pipeline import load_data, resolved_config, train_run
-from recunlearn.runs.rundir import dataset_fingerprint, read_config, versions
-from recunlearn.runs.spec import DataSpec, RunSpec, SplitSpec
+from recunlearn.experiments.rundir import dataset_fingerprint, read_config, versions
+from recunlearn.experiments.spec import DataSpec, RunSpec, SplitSpec
+from recunlearn.experiments.train import load_data, resolved_config, train_run
 
 MODELS = ("mf", "ncf", "lightgcn", "multvae")
 RESULTS = Path("benchmarks/results/audit_base_models.jsonl")

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from recunlearn.runs.pipeline import load_data, train_run
-from recunlearn.runs.rundir import dataset_fingerprint, versions
-from recunlearn.runs.spec import DataSpec, RunSpec, SplitSpec
+from recunlearn.experiments.rundir import dataset_fingerprint, versions
+from recunlearn.experiments.spec import DataSpec, RunSpec, SplitSpec
+from recunlearn.experiments.train import load_data, train_run
 
 MODELS = ("mf", "ncf", "lightgcn", "multvae")
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from recunlearn.core.atomic import atomic_write_bytes
 from recunlearn.report import figures
 from recunlearn.report.reference import load_reference
-from recunlearn.runs.atomic import atomic_write_bytes
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

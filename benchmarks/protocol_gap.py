@@ -27,9 +27,9 @@ import torch
 
 from recunlearn.data.splits import leave_one_out
 from recunlearn.evaluation.evaluator import evaluate
+from recunlearn.experiments.spec import DataSpec
+from recunlearn.experiments.train import load_data
 from recunlearn.models.registry import make_model
-from recunlearn.runs.pipeline import load_data
-from recunlearn.runs.spec import DataSpec
 
 VARIANTS = ("honest", "test_selected", "no_valid_test_selected")
 

@@ -30,9 +30,9 @@ import numpy as np
 import torch
 
 from recunlearn.data.splits import leave_one_out
+from recunlearn.experiments.spec import DataSpec
+from recunlearn.experiments.train import load_data
 from recunlearn.models.registry import make_model
-from recunlearn.runs.pipeline import load_data
-from recunlearn.runs.spec import DataSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from base_models import git_commit  # noqa: E402

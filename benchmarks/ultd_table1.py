@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from recunlearn.debiasing import load_debias_data, run_debias
-from recunlearn.debiasing.run import config_hash
+from recunlearn.data.feedback import load_debias_data
+from recunlearn.experiments.debias import config_hash, run_debias
 from recunlearn.report.reference import load_reference
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -47,13 +47,13 @@ import torch
 
 from recunlearn.audit import DEFAULT_ATTACKERS, audit
 from recunlearn.evaluation.evaluator import evaluate
+from recunlearn.experiments.rundir import dataset_fingerprint
+from recunlearn.experiments.spec import DataSpec, RunSpec
+from recunlearn.experiments.train import load_data, load_trained, train_run
+from recunlearn.protect.posthoc.base import labels_from_dataset, model_scorer
+from recunlearn.protect.posthoc.registry import make_unlearner
+from recunlearn.protect.requirement import Requirement
 from recunlearn.report.frames import requirement_key, requirement_label
-from recunlearn.runs.pipeline import load_data, load_trained, train_run
-from recunlearn.runs.rundir import dataset_fingerprint
-from recunlearn.runs.spec import DataSpec, RunSpec
-from recunlearn.unlearning.base import labels_from_dataset, model_scorer
-from recunlearn.unlearning.registry import make_unlearner
-from recunlearn.unlearning.requirement import Requirement
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from base_models import SUPERSEDED_MODELS, git_commit, model_label  # noqa: E402
@@ -366,7 +366,7 @@ def combination_trajectory(
     The paper leaves E2 open; this shows whether the weights settle (they are the only thing the
     combination step learns). ``updates`` overrides LEGO options of the combination step.
     """
-    from recunlearn.unlearning.lego import combine
+    from recunlearn.protect.posthoc.lego import combine
 
     attrs = list(TRAJECTORY_ATTRIBUTES)
     bricks = [lego.brick(a) for a in attrs]
@@ -455,7 +455,7 @@ def combine_timing(args, repeats: int = 5) -> None:
     requirement is combined ``repeats`` times per seed in ``--seeds`` (combination seeds), and
     the record keeps every time. The first combination of the process is a warm-up.
     """
-    from recunlearn.unlearning.lego import combine
+    from recunlearn.protect.posthoc.lego import combine
 
     dataset, run, labels = first_model_run(args)
     lego = make_unlearner("lego", combination_batch_size=args.combination_batch_size)
@@ -538,7 +538,7 @@ def efficiency(args) -> None:
     gender = rng.integers(0, 2, 6040)
     big[:, 0] += gender
     from recunlearn.data.types import Attribute
-    from recunlearn.unlearning.base import AttributeLabels
+    from recunlearn.protect.posthoc.base import AttributeLabels
 
     big_labels = {"gender": AttributeLabels(Attribute("gender", "categorical", ("F", "M")), gender)}
     t0 = time.perf_counter()

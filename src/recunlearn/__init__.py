@@ -1,6 +1,6 @@
 """recunlearn: audit, remove and debias protected-attribute information in recommenders."""
 
-from recunlearn.errors import DataError, RecunlearnError
+from recunlearn.core.errors import DataError, RecunlearnError
 
 __version__ = "0.1.0"
 

@@ -15,7 +15,7 @@ from recunlearn.audit.attackers import (
     get_attacker,
     register_attacker,
 )
-from recunlearn.errors import ConfigError
+from recunlearn.core.errors import ConfigError
 
 
 def _data(n=90, d=5, k=3, seed=0):

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from recunlearn.cli.main import app
-from recunlearn.runs.pipeline import train_run
-from recunlearn.runs.spec import DataSpec, RunSpec
+from recunlearn.experiments.spec import DataSpec, RunSpec
+from recunlearn.experiments.train import train_run
 
 runner = CliRunner()
 OUTPUTS = {"records.json", "summary.md", "leakage.png", "projection_pca.png"}
@@ -134,7 +134,7 @@ def test_bad_input_is_a_clear_error_and_leaves_no_folder(tmp_path):
 
 def test_output_folder_is_complete_or_absent(tmp_path, monkeypatch):
     emb, users, _ = _file_pair(tmp_path)
-    import recunlearn.audit.outputs as outputs
+    import recunlearn.experiments.audit_folder as outputs
 
     def broken(*args, **kwargs):
         raise OSError("disk full")

@@ -11,8 +11,8 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from recunlearn.audit import DEFAULT_ATTACKERS, AttackerSpec, audit
 from recunlearn.audit import core as audit_core
 from recunlearn.audit.io import read_attributes, read_embeddings
+from recunlearn.core.errors import ConfigError, DataError
 from recunlearn.data.types import Attribute
-from recunlearn.errors import ConfigError, DataError
 
 from .conftest import GENDER, NOISE, planted
 

@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import save_file
 
 from recunlearn.audit.io import read_attributes, read_embeddings, read_ids
-from recunlearn.errors import DataError
+from recunlearn.core.errors import DataError
 
 IDS = np.array([7, 3, 5])
 MATRIX = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from recunlearn.audit import audit
-from recunlearn.audit.plots import plot_leakage, plot_projection
-from recunlearn.audit.tables import AttributeTable, EmbeddingTable
+from recunlearn.audit.inputs import AttributeTable, EmbeddingTable
+from recunlearn.report.audit_figures import plot_leakage, plot_projection
 
 PNG = b"\x89PNG"
 

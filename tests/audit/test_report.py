@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recunlearn.audit.report import FORMAT, LeakageReport
-from recunlearn.errors import DataError
+from recunlearn.audit.leakage_report import FORMAT, LeakageReport
+from recunlearn.core.errors import DataError
 
 
 def _records() -> pd.DataFrame:

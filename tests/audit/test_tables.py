@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recunlearn.audit.tables import AttributeTable, EmbeddingTable, coerce_values, join
+from recunlearn.audit.inputs import AttributeTable, EmbeddingTable, coerce_values, join
+from recunlearn.core.errors import DataError
 from recunlearn.data.types import Attribute
-from recunlearn.errors import DataError
 
 G = Attribute("gender", "categorical", ("F", "M"))
 AGE = Attribute("age", "continuous")

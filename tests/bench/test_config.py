@@ -8,7 +8,7 @@ import pytest
 
 from recunlearn.bench import expand, load_config, parse_config
 from recunlearn.bench.runner import plan
-from recunlearn.errors import ConfigError
+from recunlearn.core.errors import ConfigError
 from tests.bench.conftest import CONFIGS
 
 BASE = {

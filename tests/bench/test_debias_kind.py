@@ -8,7 +8,7 @@ import pytest
 
 from recunlearn.bench import parse_config, read_records, run_bench
 from recunlearn.bench.kinds.debias import debias_data_dir
-from recunlearn.errors import ConfigError
+from recunlearn.core.errors import ConfigError
 from recunlearn.report import build_report
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy.stats import wilcoxon
 
-from recunlearn.bench.records import RECORD_FORMAT, write_record, write_sidecar
-from recunlearn.errors import DataError
+from recunlearn.core.errors import DataError
+from recunlearn.core.records import RECORD_FORMAT, write_record, write_sidecar
 from recunlearn.report import build_report, load_reference
 from recunlearn.report.frames import advx_unlearn_frame
 from recunlearn.report.stats import signed_rank

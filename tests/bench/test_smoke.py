@@ -10,8 +10,8 @@ import numpy as np
 import yaml
 
 from recunlearn.bench import CellOutput, parse_config, read_records, register_kind, run_bench
-from recunlearn.bench.records import RECORD_FORMAT, record_path
-from recunlearn.unlearning.registry import UNLEARNERS
+from recunlearn.core.records import RECORD_FORMAT, record_path
+from recunlearn.protect.posthoc.registry import UNLEARNERS
 from tests.bench.conftest import SMOKE
 
 FIELDS = (

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from recunlearn.core.errors import DataError
 from recunlearn.data.fetch import SOURCES, destination, fetch, parse_checksum
 from recunlearn.data.movielens import load_movielens_100k
-from recunlearn.errors import DataError
 from tests.data.test_movielens import write_ml100k
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from recunlearn.core.errors import DataError
 from recunlearn.data.filters import binarize, drop_duplicates, duplicate_keep_mask, k_core
 from recunlearn.data.types import Attribute, Dataset, Interactions
-from recunlearn.errors import DataError
 
 
 def build(rows: list[tuple[int, int, float, int]], n_users: int, n_items: int) -> Dataset:

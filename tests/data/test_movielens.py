@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from recunlearn.core.errors import DataError
 from recunlearn.data.loading import load_dataset
 from recunlearn.data.movielens import (
     ML1M_OCCUPATIONS,
@@ -19,7 +20,6 @@ from recunlearn.data.movielens import (
     ml100k_age_bin,
 )
 from recunlearn.data.types import Dataset
-from recunlearn.errors import DataError
 from tests.conftest import shared_data
 
 # ----------------------------------------------------------------------- miniature folders

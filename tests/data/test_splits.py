@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from recunlearn.core.errors import ConfigError, DataError
 from recunlearn.data.split_types import Split
 from recunlearn.data.splits import (
     PROTOCOLS,
@@ -18,7 +19,6 @@ from recunlearn.data.splits import (
     user_kfold,
 )
 from recunlearn.data.types import Dataset, Interactions
-from recunlearn.errors import ConfigError, DataError
 from tests.conftest import make_tiny_dataset, make_tiny_split, shared_data
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recunlearn.core.errors import ConfigError, DataError
 from recunlearn.data.loading import load_dataset
 from recunlearn.data.recbole import load_recbole
 from recunlearn.data.tabular import infer_kind, load_interactions_table
-from recunlearn.errors import ConfigError, DataError
 
 INTERACTIONS = pd.DataFrame(
     {

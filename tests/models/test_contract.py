@@ -13,8 +13,8 @@ import pydantic
 import pytest
 import torch
 
+from recunlearn.core.errors import ConfigError
 from recunlearn.data.split_types import Split
-from recunlearn.errors import ConfigError
 from recunlearn.evaluation import evaluate
 from recunlearn.models.base import Recommender
 from recunlearn.models.registry import MODELS, make_model, model_class

@@ -3,7 +3,7 @@
 ``audit(embeddings, attributes) -> LeakageReport`` trains attackers (the papers' MLP protocol
 and stronger ones) on a share of the users and tests them on the others; see
 :mod:`recunlearn.audit.core`. File inputs are read by :mod:`recunlearn.audit.io`, plots drawn by
-:mod:`recunlearn.audit.plots`.
+:mod:`recunlearn.report.audit_figures`.
 """
 
 from recunlearn.audit.attackers import (
@@ -16,8 +16,8 @@ from recunlearn.audit.attackers import (
     register_attacker,
 )
 from recunlearn.audit.core import audit
-from recunlearn.audit.report import LeakageReport
-from recunlearn.audit.tables import AttributeTable, EmbeddingTable
+from recunlearn.audit.inputs import AttributeTable, EmbeddingTable
+from recunlearn.audit.leakage_report import LeakageReport
 
 __all__ = [
     "ATTACKERS",

@@ -45,10 +45,10 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 
-from recunlearn.audit.threads import limit_threads
 from recunlearn.audit.torch_mlp import TorchMLPClassifier, TorchMLPRegressor
+from recunlearn.core.errors import ConfigError
+from recunlearn.core.threads import limit_threads
 from recunlearn.data.types import AttributeKind
-from recunlearn.errors import ConfigError
 
 EstimatorFactory = Callable[[int], Any]
 """Builds an unfitted scikit-learn-style estimator from a seed."""

@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 
 from recunlearn.audit.attackers import DEFAULT_ATTACKERS, Attacker, AttackerSpec, get_attacker
+from recunlearn.audit.inputs import AttributeTable, EmbeddingTable, JoinedData, join
+from recunlearn.audit.leakage_report import LeakageReport
 from recunlearn.audit.metrics import categorical_metrics, continuous_metrics
-from recunlearn.audit.report import LeakageReport
 from recunlearn.audit.splits import FoldPlan, fixed_plan, kfold_plan, stratified_sample
-from recunlearn.audit.tables import AttributeTable, EmbeddingTable, JoinedData, join
-from recunlearn.audit.threads import limit_threads
+from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.core.threads import limit_threads
 from recunlearn.data.types import MISSING_CODE, Attribute, Dataset, chance_mae
-from recunlearn.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
 
@@ -526,6 +526,6 @@ def audit(
 
 
 def _versions() -> dict[str, str]:
-    from recunlearn.runs.rundir import versions
+    from recunlearn.experiments.rundir import versions
 
     return versions()

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from recunlearn.audit.tables import ID_COLUMN, AttributeTable, EmbeddingTable, check_unique
+from recunlearn.audit.inputs import ID_COLUMN, AttributeTable, EmbeddingTable, check_unique
+from recunlearn.core.errors import DataError
 from recunlearn.data.tabular import (
     encode_categorical,
     encode_continuous,
@@ -37,7 +38,6 @@ from recunlearn.data.tabular import (
     read_table,
 )
 from recunlearn.data.types import Attribute, Dataset
-from recunlearn.errors import DataError
 
 TABLE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv")
 MATRIX_SUFFIXES = (".npy", ".safetensors")
@@ -299,8 +299,8 @@ def read_run(run: str | Path) -> tuple[EmbeddingTable, AttributeTable, Dataset]:
     Raises:
         DataError: not a run directory, missing files, or data that changed since the run.
     """
-    from recunlearn.runs import rundir
-    from recunlearn.runs.pipeline import load_data
+    from recunlearn.experiments import rundir
+    from recunlearn.experiments.train import load_data
 
     run = Path(run)
     if not (run / rundir.CONFIG).is_file():
@@ -314,7 +314,7 @@ def read_run(run: str | Path) -> tuple[EmbeddingTable, AttributeTable, Dataset]:
 
 def read_any_embeddings(source: str | Path, *, ids: str | Path | None = None) -> EmbeddingTable:
     """Embeddings from a run directory (its ``user_embeddings.parquet``) or a file."""
-    from recunlearn.runs import rundir
+    from recunlearn.experiments import rundir
 
     source = Path(source)
     if source.is_dir():

@@ -13,7 +13,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from torch import nn
 
-from recunlearn.audit.threads import torch_threads
+from recunlearn.core.threads import torch_threads
 
 
 def _network(n_in: int, hidden: tuple[int, ...], n_out: int, dropout: float) -> nn.Sequential:

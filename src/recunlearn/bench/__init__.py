@@ -7,7 +7,7 @@
 * :mod:`recunlearn.bench.cells` -- expansion into cells with stable hashes and dependencies;
 * :mod:`recunlearn.bench.registry` -- cell kinds (``register_kind`` adds one);
 * :mod:`recunlearn.bench.kinds` -- the built-in kinds (train, unlearn, adversarial, timing);
-* :mod:`recunlearn.bench.records` -- record files, sidecars, provenance;
+* :mod:`recunlearn.core.records` -- record files, sidecars, provenance;
 * :mod:`recunlearn.bench.runner` -- skipping finished cells, scheduling, progress.
 
 Reports are built from the records by :mod:`recunlearn.report`.
@@ -16,9 +16,9 @@ Reports are built from the records by :mod:`recunlearn.report`.
 from recunlearn.bench import kinds  # noqa: F401  (registers the built-in kinds)
 from recunlearn.bench.cells import Cell, cell_hash, expand
 from recunlearn.bench.config import BenchConfig, load_config, parse_config
-from recunlearn.bench.records import read_records
 from recunlearn.bench.registry import KINDS, CellContext, CellOutput, register_kind
 from recunlearn.bench.runner import BenchResult, run_bench
+from recunlearn.core.records import read_records
 
 __all__ = [
     "KINDS",

@@ -29,8 +29,8 @@ from recunlearn.bench.config import (
     parse_requirement,
 )
 from recunlearn.bench.data import data_params
-from recunlearn.errors import ConfigError
-from recunlearn.runs.spec import EvalSpec, RunSpec
+from recunlearn.core.errors import ConfigError
+from recunlearn.experiments.spec import EvalSpec, RunSpec
 
 HASH_FORMAT = "recunlearn-bench-cell 1"
 """Part of every hash: bump it when the meaning of parameters changes."""
@@ -178,8 +178,8 @@ def adversarial_cells(
 ) -> list[Cell]:
     """The lambda-grid cells (one per dataset x replicate x lambda combination, plus a base
     cell per replicate without adversary heads)."""
-    from recunlearn.adversarial.config import AdversaryConfig
-    from recunlearn.adversarial.grid import lambda_grid
+    from recunlearn.experiments.adversarial import lambda_grid
+    from recunlearn.protect.adversarial.config import AdversaryConfig
 
     options: dict[str, Any] = {}
     if adv.preset == "advx":

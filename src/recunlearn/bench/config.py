@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from recunlearn.errors import ConfigError
-from recunlearn.runs.spec import DataSpec, SplitSpec
+from recunlearn.core.errors import ConfigError
+from recunlearn.experiments.spec import DataSpec, SplitSpec
 
 RequirementInput = str | list[str]
 """A requirement in YAML: ``"gender,age"`` or ``[gender, age]``."""
@@ -132,7 +132,7 @@ class MethodEntry(_Section):
     Attributes:
         label: the row name in tables (unique), e.g. ``lego`` or ``lego-scaled``.
         method: ``original`` (no unlearning) or a name of
-            :data:`recunlearn.unlearning.registry.UNLEARNERS` (default: ``label``).
+            :data:`recunlearn.protect.posthoc.registry.UNLEARNERS` (default: ``label``).
         options: the unlearner's options (``seed`` defaults to the cell's seed).
 
     A bare string is accepted: ``lego``.
@@ -450,7 +450,7 @@ def check_names(config: BenchConfig, path: str | Path | None = None) -> None:
     from recunlearn.audit import ATTACKERS
     from recunlearn.bench.registry import KINDS
     from recunlearn.models.registry import MODELS
-    from recunlearn.unlearning.registry import UNLEARNERS
+    from recunlearn.protect.posthoc.registry import UNLEARNERS
 
     models = list(MODELS)
     methods = ["original", *UNLEARNERS]

@@ -10,7 +10,7 @@ Adding a kind (e.g. debiasing) is one decorated function in any module::
 
     @register_kind("debias", protocol="mnar_ab_split")
     def debias_cell(params, ctx):
-        from recunlearn.debiasing import run_debias   # imported inside: workers import lazily
+        from recunlearn.experiments.debias import run_debias   # imported inside: workers import lazily
         record = run_debias(...params...)
         return CellOutput(metrics=record, dataset={"label": params["dataset"]})
 
@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from recunlearn.errors import ConfigError
+from recunlearn.core.errors import ConfigError
 
 
 @dataclass

@@ -42,7 +42,10 @@ from rich.progress import (
 from recunlearn.bench.cells import Cell, check_attributes, expand
 from recunlearn.bench.config import BenchConfig, load_config
 from recunlearn.bench.data import data_params, load_cached
-from recunlearn.bench.records import (
+from recunlearn.bench.registry import KINDS, CellContext, get_kind
+from recunlearn.core.atomic import atomic_write_text
+from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.core.records import (
     PLAN,
     RECORD_FORMAT,
     clear_failure,
@@ -55,9 +58,6 @@ from recunlearn.bench.records import (
     write_record,
     write_sidecar,
 )
-from recunlearn.bench.registry import KINDS, CellContext, get_kind
-from recunlearn.errors import ConfigError, DataError
-from recunlearn.runs.atomic import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def execute_cell(cell: Cell, out: str, threads: int, jobs: int) -> dict[str, Any
             name = write_sidecar(out_path, cell.hash, output.per_user)
             first = next(iter(output.per_user.values()))
             per_user = {"file": name, "arrays": list(output.per_user), "n": len(first)}
-        from recunlearn.runs.rundir import versions
+        from recunlearn.experiments.rundir import versions
 
         record = {
             "format": RECORD_FORMAT,
@@ -220,7 +220,7 @@ def _clean_temporaries(out: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
     store = out / "store"
     if (store / "STORE").exists():
-        from recunlearn.unlearning.store import BrickStore
+        from recunlearn.protect.posthoc.store import BrickStore
 
         BrickStore(store).clean()
 
@@ -234,8 +234,8 @@ def dataset_facts(
         ConfigError: the dataset cannot be loaded (naming the config field).
     """
     from recunlearn.bench.config import config_error
-    from recunlearn.errors import RecunlearnError
-    from recunlearn.runs.rundir import dataset_fingerprint
+    from recunlearn.core.errors import RecunlearnError
+    from recunlearn.experiments.rundir import dataset_fingerprint
 
     facts = {}
     for i, entry in enumerate(config.datasets):
@@ -395,7 +395,7 @@ def run_bench(
     cells, done, facts = plan(config, out, config_path)
     _write_plan(out, config, None if config_path is None else Path(config_path), cells, facts)
     if any(c.kind == "unlearn" and c.params.get("unlearner") == "lego" for c in cells):
-        from recunlearn.unlearning.store import BrickStore
+        from recunlearn.protect.posthoc.store import BrickStore
 
         BrickStore(out / "store")  # created here, before workers race to create it
     result = BenchResult(out=out, cells=cells, skipped=[c.hash for c in cells if c.hash in done])

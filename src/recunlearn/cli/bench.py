@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from recunlearn.cli.tables import console
-from recunlearn.errors import RecunlearnError
+from recunlearn.cli.console import console
+from recunlearn.core.errors import RecunlearnError
 
 
 def _fail(exc: Exception) -> None:

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from recunlearn.cli.tables import console, print_table
-from recunlearn.errors import RecunlearnError
+from recunlearn.cli.console import console, print_table
+from recunlearn.core.errors import RecunlearnError
 
 
 def _parse_sets(items: list[str] | None) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def _parse_sets(items: list[str] | None) -> dict[str, Any]:
 def write_run(out: Path, outcomes: list, *, overwrite: bool = False) -> None:
     """Write ``config.json``, ``metrics.json`` and ``per_user_metrics.csv`` (one block per
     seed) into ``out`` through a temporary directory renamed into place."""
-    from recunlearn.runs.atomic import atomic_directory
+    from recunlearn.core.atomic import atomic_directory
 
     with atomic_directory(out, overwrite=overwrite) as tmp:
         configs = [o.record["config"] for o in outcomes]
@@ -69,9 +69,9 @@ def debias(
     """Debias selection bias with a few unbiased ratings; metrics on the unbiased test set."""
     import numpy as np
 
-    from recunlearn.debiasing.data import load_debias_data
-    from recunlearn.debiasing.metrics import DEFAULT_CONVENTION
-    from recunlearn.debiasing.run import DebiasConfig, execute
+    from recunlearn.data.feedback import load_debias_data
+    from recunlearn.debias.metrics import DEFAULT_CONVENTION
+    from recunlearn.experiments.debias import DebiasConfig, execute
 
     seeds = seed or [0]
     try:

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from recunlearn.cli.tables import console, fmt, print_table
-from recunlearn.errors import RecunlearnError
+from recunlearn.cli.console import console, fmt, print_table
+from recunlearn.core.errors import RecunlearnError
 
 app = typer.Typer(
     help="Audit, remove and debias protected-attribute information in recommender models.",
@@ -86,8 +86,8 @@ def data_describe(
     binarize: Annotated[float | None, typer.Option(help="keep ratings >= threshold")] = None,
 ) -> None:
     """Counts, density and attribute distributions of a dataset after filtering."""
-    from recunlearn.runs.pipeline import load_data
-    from recunlearn.runs.spec import DataSpec
+    from recunlearn.experiments.spec import DataSpec
+    from recunlearn.experiments.train import load_data
 
     try:
         spec = DataSpec(
@@ -141,8 +141,8 @@ def _build_spec(
     adversary: list[str] | None = None,
     adversary_set: list[str] | None = None,
 ):
-    from recunlearn.adversarial.config import parse_adversary
-    from recunlearn.runs.spec import DataSpec, EvalSpec, RunSpec, SplitSpec
+    from recunlearn.experiments.spec import DataSpec, EvalSpec, RunSpec, SplitSpec
+    from recunlearn.protect.adversarial.config import parse_adversary
 
     split_params: dict[str, Any]
     if split == "loo":
@@ -255,7 +255,7 @@ def train(
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
     """Train a base recommender (optionally with adversaries) and write a run directory."""
-    from recunlearn.runs.pipeline import train_run
+    from recunlearn.experiments.train import train_run
 
     try:
         spec = _build_spec(
@@ -295,7 +295,7 @@ def evaluate(
     k: Annotated[str, typer.Option(help="cut-offs, comma separated")] = "10,20",
 ) -> None:
     """Re-evaluate a run's model on its test split (full or sampled ranking)."""
-    from recunlearn.runs.pipeline import evaluate_test, load_trained
+    from recunlearn.experiments.train import evaluate_test, load_trained
 
     try:
         trained = load_trained(run)
@@ -366,8 +366,8 @@ def audit_command(
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
     """Attribute-inference audit of user embeddings: attackers vs chance, per attribute."""
-    from recunlearn.audit.command import parse_kinds, resolve_inputs, run_audit, split_list
-    from recunlearn.audit.report import SUMMARY_HEADER, summary_rows
+    from recunlearn.audit.leakage_report import SUMMARY_HEADER, summary_rows
+    from recunlearn.experiments.audit import parse_kinds, resolve_inputs, run_audit, split_list
 
     try:
         inputs = resolve_inputs(run, embeddings, attributes, ids=ids, kinds=parse_kinds(kind))
@@ -439,8 +439,8 @@ def unlearn(
 ) -> None:
     """Remove attributes from a run's user embeddings; evaluate and audit before and after."""
     from recunlearn.audit import DEFAULT_ATTACKERS, audit
-    from recunlearn.runs.unlearn import unlearn_run
-    from recunlearn.unlearning.requirement import Requirement
+    from recunlearn.experiments.unlearn import unlearn_run
+    from recunlearn.protect.requirement import Requirement
 
     try:
         options = parse_assignments(option, "--set")
@@ -520,8 +520,8 @@ def demo(
     quiet: Annotated[bool, typer.Option(help="no progress bars")] = False,
 ) -> None:
     """End to end on the built-in synthetic dataset: train, evaluate, print a table."""
-    from recunlearn.runs.pipeline import load_data, train_run
-    from recunlearn.runs.spec import DataSpec, RunSpec
+    from recunlearn.experiments.spec import DataSpec, RunSpec
+    from recunlearn.experiments.train import load_data, train_run
 
     root = out or Path(tempfile.mkdtemp(prefix="recunlearn-demo-"))
     data_spec = DataSpec(name="synthetic")

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recunlearn.core.errors import DataError
 from recunlearn.data.paths import data_root
-from recunlearn.errors import DataError
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from typing import Literal
 
 import numpy as np
 
+from recunlearn.core.errors import DataError
 from recunlearn.data.types import Dataset
-from recunlearn.errors import DataError
 
 logger = logging.getLogger(__name__)
 

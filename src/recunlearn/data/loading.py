@@ -8,13 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from recunlearn.core.errors import ConfigError
 from recunlearn.data.movielens import load_movielens_1m, load_movielens_100k
 from recunlearn.data.paths import resolve_data_dir
 from recunlearn.data.recbole import load_recbole
 from recunlearn.data.synthetic import make_synthetic
 from recunlearn.data.tabular import load_interactions_table
 from recunlearn.data.types import Dataset
-from recunlearn.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ Attributes (identical names on both datasets):
 * ``occupation``: categorical, 21 classes.
 * ``age_raw``: continuous (years for ML-100K, the bracket code for ML-1M).
 
-Input problems raise :class:`~recunlearn.errors.DataError` naming the file and the field.
+Input problems raise :class:`~recunlearn.core.errors.DataError` naming the file and the field.
 Duplicated (user, item) ratings are repaired: the latest one is kept (ties: the later row), a
 warning is logged and the count is recorded in ``meta["repairs"]``.
 """
@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recunlearn.core.errors import DataError
 from recunlearn.data.filters import duplicate_keep_mask
 from recunlearn.data.types import Attribute, Dataset, Interactions
-from recunlearn.errors import DataError
 
 logger = logging.getLogger(__name__)
 

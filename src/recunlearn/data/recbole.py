@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recunlearn.core.errors import DataError
 from recunlearn.data.tabular import (
     align_attributes,
     assemble,
@@ -26,7 +27,6 @@ from recunlearn.data.tabular import (
     with_attributes,
 )
 from recunlearn.data.types import Dataset
-from recunlearn.errors import DataError
 
 logger = logging.getLogger(__name__)
 

@@ -32,9 +32,9 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse as sp
 
+from recunlearn.core.errors import ConfigError, DataError
 from recunlearn.data.split_types import EvalSet, Split
 from recunlearn.data.types import Dataset
-from recunlearn.errors import ConfigError, DataError
 
 TieRule = Literal["item_id", "file_order", "random"]
 """How equal timestamps are ordered in :func:`leave_one_out`."""

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from recunlearn.core.errors import DataError
 from recunlearn.data.filters import duplicate_keep_mask
 from recunlearn.data.types import Attribute, Dataset, Interactions
-from recunlearn.errors import DataError
 
 logger = logging.getLogger(__name__)
 

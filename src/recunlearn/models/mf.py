@@ -11,8 +11,8 @@ from pydantic import Field
 
 from recunlearn.data.split_types import Split
 from recunlearn.models.base import Recommender, StepOutput, TrainConfig
+from recunlearn.models.embedding_tables import UserItemTables
 from recunlearn.models.sampling import TrainingPairs
-from recunlearn.models.tables import UserItemTables
 
 
 class MFConfig(TrainConfig):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from recunlearn.errors import ConfigError
+from recunlearn.core.errors import ConfigError
 from recunlearn.models.base import Recommender
 
 MODELS: dict[str, str] = {

@@ -18,8 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from recunlearn.bench.records import PLAN, read_records
-from recunlearn.errors import DataError
+from recunlearn.core.atomic import atomic_write_text
+from recunlearn.core.errors import DataError
+from recunlearn.core.records import PLAN, read_records
 from recunlearn.report import figures, reference, stats, tables
 from recunlearn.report.frames import (
     adversarial_records,
@@ -31,7 +32,6 @@ from recunlearn.report.frames import (
     unlearn_frame,
 )
 from recunlearn.report.render import Document, Figure, to_html, to_markdown
-from recunlearn.runs.atomic import atomic_write_text
 
 
 @dataclass
@@ -176,7 +176,7 @@ def _timing(document: Document, frame: pd.DataFrame) -> None:
 def _adversarial(document: Document, records: list[dict[str, Any]]) -> None:
     if not records:
         return
-    from recunlearn.adversarial.summary import (
+    from recunlearn.report.adversarial import (
         cell_label,
         cell_table,
         objective_of,

@@ -9,7 +9,7 @@ global state).
 * :func:`timing_chart` -- LEGO Fig. 3: seconds per request of the dynamic-requirement
   sequence, one bar per method, the base model's training time as a dashed line;
 * :func:`advx_figures` -- AdvX Fig. 2 (trade-off) and the lambda heat maps, drawn by
-  :mod:`recunlearn.adversarial.plots`.
+  :mod:`recunlearn.report.adversarial_figures`.
 """
 
 from __future__ import annotations
@@ -238,7 +238,7 @@ def advx_figures(
     table: pd.DataFrame, categorical: str, continuous: str, title: str
 ) -> list[tuple[str, bytes]]:
     """AdvX Fig. 2 and the lambda heat maps of one (dataset, model) cell table."""
-    from recunlearn.adversarial.plots import plot_lambda_heatmaps, plot_tradeoff
+    from recunlearn.report.adversarial_figures import plot_lambda_heatmaps, plot_tradeoff
 
     out = []
     with tempfile.TemporaryDirectory() as folder:

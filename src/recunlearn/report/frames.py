@@ -184,7 +184,7 @@ def advx_unlearn_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     on a ``loo`` split with at least one lambda > 0 becomes a row whose requirement is the
     attributes with a positive lambda, scored with the same cross-validated attackers.
     """
-    from recunlearn.adversarial.summary import objective_of
+    from recunlearn.report.adversarial import objective_of
 
     rows = []
     for record in records:

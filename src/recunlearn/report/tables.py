@@ -312,7 +312,7 @@ def advx_picks(
     """The rows of AdvX Table 2 from one (dataset, model) cell table: the base model, then
     for each attribute the single-adversary and the simultaneous cell that remove it best
     (picked on test numbers, as the paper does)."""
-    from recunlearn.adversarial.summary import best_debiasing, variant
+    from recunlearn.report.adversarial import best_debiasing, variant
 
     attributes = [a for a in (categorical, continuous) if a]
     kinds = table.apply(lambda row: variant(row, attributes), axis=1)
@@ -349,7 +349,7 @@ def advx_table2(
     records: list[dict[str, Any]], link_for: Callable[[pd.Series], tuple[str, ...]]
 ) -> list[Table]:
     """AdvX Table 2 layout per (dataset, model) of ``user_kfold`` grid records."""
-    from recunlearn.adversarial.summary import cell_table, records_frame
+    from recunlearn.report.adversarial import cell_table, records_frame
 
     kfold = [r for r in records if str(r.get("protocol", "")).startswith("user_kfold")]
     if not kfold:

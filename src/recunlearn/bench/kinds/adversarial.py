@@ -1,11 +1,11 @@
 """``adversarial`` cells: one point of the in-training lambda grid (AdvX-MultVAE).
 
 Each cell trains the model with gradient-reversal heads at one lambda per attribute (or
-without heads: the base cell) through :func:`recunlearn.adversarial.grid.run_cell`, which
+without heads: the base cell) through :func:`recunlearn.experiments.adversarial.run_cell`, which
 evaluates it and attacks the frozen representation (``user_kfold``: attackers train on the
 fold's training users and are tested on its test users -- the exact AdvX attacker plus the
 configured audit attackers; ``loo``: LEGO's cross-validation). The grid record is kept whole
-under ``metrics``, so :mod:`recunlearn.adversarial.summary` reads it unchanged.
+under ``metrics``, so :mod:`recunlearn.report.adversarial` reads it unchanged.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ DROPPED = ("versions", "created")
 @register_kind("adversarial", protocol="user_kfold_full")
 def adversarial_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     """Train with adversary heads at one lambda setting; evaluate and attack."""
-    from recunlearn.adversarial.config import AdversaryConfig
-    from recunlearn.adversarial.grid import GridSetup, run_cell
     from recunlearn.evaluation.evaluator import evaluate
+    from recunlearn.experiments.adversarial import GridSetup, run_cell
+    from recunlearn.protect.adversarial.config import AdversaryConfig
 
     dataset = ctx.dataset(params["data"])
     setup = GridSetup(

@@ -1,7 +1,7 @@
 """``debias`` cells: one (dataset, method, seed) of the selection-bias experiments (ULTD Table 1).
 
 Parameters: ``dataset`` (coat, yahoo, kuairec, synthetic), ``method`` (a name of
-:data:`recunlearn.debiasing.registry.METHODS`), ``seed`` and optionally ``options`` (method
+:data:`recunlearn.debias.registry.METHODS`), ``seed`` and optionally ``options`` (method
 options), ``threshold`` and ``k``. The files are found in ``--data-dir`` when given, else in
 ``$RECUNLEARN_DATA/<folder>`` (``coat``, ``yahoo-r3`` or ``yahoo``, ``kuairec``).
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from recunlearn.bench.registry import CellContext, CellOutput, register_kind
-from recunlearn.errors import ConfigError
+from recunlearn.core.errors import ConfigError
 
 FOLDERS = {"coat": ("coat",), "yahoo": ("yahoo-r3", "yahoo"), "kuairec": ("kuairec",)}
 
@@ -36,8 +36,8 @@ def debias_data_dir(dataset: str, data_dir: str | None) -> str | None:
 
 @register_kind("debias", protocol="unbiased 5/5/90 split", description="one debiasing run")
 def debias_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
-    """Train and evaluate one debiasing method (see :func:`recunlearn.debiasing.run_debias`)."""
-    from recunlearn.debiasing import run_debias
+    """Train and evaluate one debiasing method (see :func:`recunlearn.experiments.debias.run_debias`)."""
+    from recunlearn.experiments.debias import run_debias
 
     dataset = params["dataset"]
     config = {

@@ -23,10 +23,10 @@ from recunlearn.bench.registry import CellContext, CellOutput, register_kind
 @register_kind("timing", protocol="loo_full", exclusive=True)
 def timing_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     """Time LEGO (with and without its store) and D2DFR on a sequence of requirements."""
-    from recunlearn.runs import rundir
-    from recunlearn.runs.pipeline import load_trained
-    from recunlearn.unlearning.base import labels_from_dataset, model_scorer
-    from recunlearn.unlearning.registry import make_unlearner
+    from recunlearn.experiments import rundir
+    from recunlearn.experiments.train import load_trained
+    from recunlearn.protect.posthoc.base import labels_from_dataset, model_scorer
+    from recunlearn.protect.posthoc.registry import make_unlearner
 
     dataset = ctx.dataset(params["data"])
     source = ctx.run_dir(params["base"])

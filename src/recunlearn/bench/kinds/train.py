@@ -35,7 +35,7 @@ KEPT_METRICS = (
 
 def run_spec(params: dict[str, Any], ctx: CellContext):  # -> RunSpec
     """The run spec of a train cell, with the data files located."""
-    from recunlearn.runs.spec import RunSpec
+    from recunlearn.experiments.spec import RunSpec
 
     payload = dict(params["spec"])
     spec = data_spec(
@@ -57,9 +57,9 @@ def per_user_arrays(frame: pd.DataFrame, columns: tuple[str, ...] = ("HR@10", "N
 @register_kind("train", protocol="loo_full")
 def train_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     """Train (or reuse) a base model and evaluate it on the test split."""
-    from recunlearn.errors import DataError
-    from recunlearn.runs import rundir
-    from recunlearn.runs.pipeline import load_trained, train_run
+    from recunlearn.core.errors import DataError
+    from recunlearn.experiments import rundir
+    from recunlearn.experiments.train import load_trained, train_run
 
     spec = run_spec(params, ctx)
     dataset = ctx.dataset(params["spec"]["data"])

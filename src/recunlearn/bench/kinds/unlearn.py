@@ -1,6 +1,6 @@
 """``unlearn`` cells: one method x requirement on a trained base run, evaluated and attacked.
 
-The protected matrix comes from :func:`recunlearn.runs.unlearn.unlearn_run` (LEGO reads and
+The protected matrix comes from :func:`recunlearn.experiments.unlearn.unlearn_run` (LEGO reads and
 writes the shared brick store ``OUT/store``), or is the original matrix for ``original``.
 Then:
 
@@ -69,9 +69,9 @@ def attack_summary(report: Any, attributes: list[str]) -> dict[str, Any]:
 def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     """Unlearn a requirement from a base run; evaluate HR/NDCG@10 and attack the result."""
     from recunlearn.audit import audit
-    from recunlearn.runs.pipeline import evaluate_test, load_trained
-    from recunlearn.runs.rundir import dataset_fingerprint
-    from recunlearn.runs.unlearn import unlearn_run
+    from recunlearn.experiments.rundir import dataset_fingerprint
+    from recunlearn.experiments.train import evaluate_test, load_trained
+    from recunlearn.experiments.unlearn import unlearn_run
 
     dataset = ctx.dataset(params["data"])
     source = ctx.run_dir(params["base"])

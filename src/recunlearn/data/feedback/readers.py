@@ -1,0 +1,222 @@
+"""Readers of rating data with a biased and an unbiased part: Coat, Yahoo! R3, KuaiRec, and the
+synthetic MNAR generator, behind :func:`load_debias_data`.
+
+Every reader checks its input and raises :class:`recunlearn.core.errors.DataError` naming the file
+and the field: a matrix of the wrong shape, ratings outside the scale, an unbiased set sharing no
+user with the biased one, a binarisation threshold that leaves one class empty.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recunlearn.core.errors import DataError
+from recunlearn.data.feedback.mnar import make_mnar
+from recunlearn.data.feedback.types import DebiasData, make_debias_data
+
+COAT_SHAPE = (290, 300)
+YAHOO_FILES = (
+    "ydata-ymusic-rating-study-v1_0-train.txt",
+    "ydata-ymusic-rating-study-v1_0-test.txt",
+)
+KUAIREC_FILES = ("user.txt", "random.txt")
+DEFAULT_THRESHOLDS = {"coat": 3.0, "yahoo": 3.0, "kuairec": 2.0, "synthetic": 3.0}
+
+
+# ----------------------------------------------------------------------------------------- coat
+def _read_matrix(path: Path, shape: tuple[int, int]) -> np.ndarray:
+    if not path.is_file():
+        raise DataError("file not found", path=path)
+    rows = []
+    with open(path, encoding="ascii", newline="") as handle:
+        for number, line in enumerate(handle.read().splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append([int(x) for x in line.split()])
+            except ValueError as exc:
+                raise DataError(f"line {number}: not an integer ({exc})", path=path) from exc
+    widths = {len(r) for r in rows}
+    if len(rows) != shape[0] or widths != {shape[1]}:
+        got = f"{len(rows)} rows x {sorted(widths)} columns"
+        raise DataError(
+            f"expected a {shape[0]} x {shape[1]} matrix, got {got}", path=path, field="matrix"
+        )
+    return np.asarray(rows, dtype=np.int64)
+
+
+def read_coat(
+    data_dir: str | Path, *, threshold: float = 3.0, shape: tuple[int, int] = COAT_SHAPE
+) -> DebiasData:
+    """Coat (Schnabel et al. 2016): ``train.ascii`` (biased) and ``test.ascii`` (unbiased).
+
+    Each file is a users x items matrix of integers 0-5 (0 = missing), space separated, with
+    LF or CRLF line ends. Rows are users, columns items.
+
+    Args:
+        data_dir: folder holding the two files.
+        threshold: ``rating >= threshold`` is a positive (ULTD: 3).
+        shape: expected matrix shape (290 x 300 for the real data).
+    """
+    folder = Path(data_dir)
+    arrays, paths = [], []
+    for name in ("train.ascii", "test.ascii"):
+        path = folder / name
+        matrix = _read_matrix(path, shape)
+        if matrix.min() < 0 or matrix.max() > 5:
+            bad = matrix[(matrix < 0) | (matrix > 5)][0]
+            raise DataError(
+                f"value {bad} outside the scale 0 (missing), 1..5", path=path, field="rating"
+            )
+        user, item = np.nonzero(matrix)
+        arrays.append((user, item, matrix[user, item].astype(np.float64)))
+        paths.append(path)
+    return make_debias_data(
+        "coat",
+        arrays[0],
+        arrays[1],
+        n_users=shape[0],
+        n_items=shape[1],
+        rating_scale=(1.0, 5.0),
+        threshold=threshold,
+        source=str(folder),
+        paths=(paths[0], paths[1]),
+    )
+
+
+# ---------------------------------------------------------------------------------------- yahoo
+def _read_table(path: Path, names: list[str], sep: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError("file not found", path=path)
+    try:
+        frame = pd.read_csv(path, sep=sep, header=None, names=names, comment=None)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot parse ({exc})", path=path) from exc
+    if frame.empty:
+        raise DataError("no rows", path=path)
+    for name in names:
+        if frame[name].isna().any():
+            raise DataError(
+                f"{int(frame[name].isna().sum())} missing values", path=path, field=name
+            )
+    return frame
+
+
+def read_yahoo(data_dir: str | Path, *, threshold: float = 3.0) -> DebiasData:
+    """Yahoo! R3: ``ydata-ymusic-rating-study-v1_0-{train,test}.txt``.
+
+    One ``user<TAB>item<TAB>rating`` per line, 1-indexed ids, ratings 1-5. Users and items are
+    shifted to 0-based indices; ``n_users`` / ``n_items`` are the largest ids over both files.
+    """
+    folder = Path(data_dir)
+    frames, paths = [], []
+    for name in YAHOO_FILES:
+        path = folder / name
+        frame = _read_table(path, ["user", "item", "rating"], sep="\t")
+        for field in ("user", "item"):
+            if not np.issubdtype(frame[field].dtype, np.integer) or frame[field].min() < 1:
+                raise DataError("ids must be integers >= 1 (1-indexed)", path=path, field=field)
+        frames.append(frame)
+        paths.append(path)
+    n_users = int(max(f["user"].max() for f in frames))
+    n_items = int(max(f["item"].max() for f in frames))
+    arrays = [
+        (f["user"].to_numpy() - 1, f["item"].to_numpy() - 1, f["rating"].to_numpy(dtype=float))
+        for f in frames
+    ]
+    return make_debias_data(
+        "yahoo",
+        arrays[0],
+        arrays[1],
+        n_users=n_users,
+        n_items=n_items,
+        rating_scale=(1.0, 5.0),
+        threshold=threshold,
+        source=str(folder),
+        paths=(paths[0], paths[1]),
+    )
+
+
+# -------------------------------------------------------------------------------------- kuairec
+def _read_kuai_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError("file not found (KuaiRec needs user.txt and random.txt)", path=path)
+    with open(path, encoding="utf-8") as handle:
+        first = handle.readline()
+    has_header = any(c.isalpha() for c in first)
+    frame = pd.read_csv(path, header=0 if has_header else None)
+    if frame.shape[1] < 3:
+        raise DataError(
+            f"expected 3 columns user,item,watch_ratio, got {frame.shape[1]}", path=path
+        )
+    frame = frame.iloc[:, :3]
+    frame.columns = ["user", "item", "watch_ratio"]
+    for name in frame.columns:
+        if frame[name].isna().any():
+            raise DataError("missing values", path=path, field=name)
+    frame["watch_ratio"] = pd.to_numeric(frame["watch_ratio"], errors="coerce")
+    if frame["watch_ratio"].isna().any():
+        raise DataError("not a number", path=path, field="watch_ratio")
+    return frame
+
+
+def read_kuairec(
+    data_dir: str | Path, *, threshold: float = 2.0, max_ratio: float = 1e6
+) -> DebiasData:
+    """KuaiRec in the ICML23-Propensity layout: ``user.txt`` (biased), ``random.txt`` (unbiased).
+
+    Both are CSV ``user,item,watch_ratio`` (a header line is optional); original ids are
+    re-indexed jointly over the two files. A positive is ``watch_ratio >= threshold`` (2).
+    """
+    folder = Path(data_dir)
+    paths = [folder / name for name in KUAIREC_FILES]
+    frames = [_read_kuai_csv(p) for p in paths]
+    users = np.unique(np.concatenate([f["user"].to_numpy() for f in frames]))
+    items = np.unique(np.concatenate([f["item"].to_numpy() for f in frames]))
+    arrays = [
+        (
+            np.searchsorted(users, f["user"].to_numpy()),
+            np.searchsorted(items, f["item"].to_numpy()),
+            f["watch_ratio"].to_numpy(dtype=float),
+        )
+        for f in frames
+    ]
+    return make_debias_data(
+        "kuairec",
+        arrays[0],
+        arrays[1],
+        n_users=len(users),
+        n_items=len(items),
+        rating_scale=(0.0, max_ratio),
+        threshold=threshold,
+        source=str(folder),
+        paths=(paths[0], paths[1]),
+    )
+
+
+def load_debias_data(
+    name: str, data_dir: str | Path | None = None, *, threshold: float | None = None, **options
+) -> DebiasData:
+    """Load a dataset by name: ``coat``, ``yahoo``, ``kuairec`` or ``synthetic``.
+
+    Args:
+        name: dataset name.
+        data_dir: the folder with the publisher's files (not used by ``synthetic``).
+        threshold: binarisation threshold (default: 3 for Coat/Yahoo/synthetic, 2 for KuaiRec).
+        **options: passed to :func:`recunlearn.data.feedback.mnar.make_mnar` for ``synthetic``.
+    """
+    key = name.lower().replace("!", "").replace("-r3", "").replace("_r3", "")
+    if key not in DEFAULT_THRESHOLDS:
+        raise DataError(f"unknown dataset '{name}' (coat, yahoo, kuairec, synthetic)", field="name")
+    thr = DEFAULT_THRESHOLDS[key] if threshold is None else float(threshold)
+    if key == "synthetic":
+        return make_mnar(threshold=thr, **options)
+    if data_dir is None:
+        raise DataError(
+            f"dataset '{name}' needs --data-dir (the publisher's files)", field="data_dir"
+        )
+    reader = {"coat": read_coat, "yahoo": read_yahoo, "kuairec": read_kuairec}[key]
+    return reader(data_dir, threshold=thr)

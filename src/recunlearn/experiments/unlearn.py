@@ -1,0 +1,167 @@
+"""Post-hoc unlearning of a trained run: protected embeddings, evaluation, a new run directory.
+
+The new run directory has the layout of a trained run (see :mod:`recunlearn.experiments.rundir`):
+the source model's weights are copied unchanged, ``user_embeddings.parquet`` holds the
+protected matrix, and ``recommendations.parquet`` / ``per_user_metrics.parquet`` come from
+scoring with it (``score(users, user_embeddings=U*)``). ``config.json`` carries the source
+run's spec plus an ``unlearning`` section (method, options, requirement, source run).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from recunlearn.core.atomic import atomic_directory
+from recunlearn.core.errors import ConfigError
+from recunlearn.data.types import Dataset
+from recunlearn.evaluation.evaluator import EvalResult
+from recunlearn.experiments import rundir
+from recunlearn.experiments.train import (
+    TrainedRun,
+    evaluate_test,
+    load_trained,
+    per_user_frame,
+    recommendations_frame,
+    resolved_config,
+)
+from recunlearn.protect.posthoc.base import Unlearner, labels_from_dataset, model_scorer
+from recunlearn.protect.posthoc.registry import make_unlearner
+from recunlearn.protect.requirement import Requirement
+
+
+@dataclass
+class UnlearnedRun:
+    """The outcome of :func:`unlearn_run`."""
+
+    source: TrainedRun
+    unlearner: Unlearner
+    requirement: Requirement
+    protected: torch.Tensor
+    before: EvalResult
+    after: EvalResult
+    metrics: dict[str, Any]
+    path: Path | None = None
+
+
+def _evaluate(run: TrainedRun, matrix: torch.Tensor | None) -> EvalResult:
+    spec = run.spec.evaluation
+    return evaluate_test(run.model, run.split, spec, return_topk=spec.topk, user_embeddings=matrix)
+
+
+def _unlearner_log(unlearner: Unlearner) -> dict[str, Any]:
+    logs = getattr(unlearner, "calibration_logs_", {})
+    out: dict[str, Any] = {
+        "calibration": {
+            name: {
+                "steps": log.steps,
+                "eps": log.eps,
+                "projection_rate": log.projection_rate,
+                "distance": log.distance,
+                "distance_over_eps": log.distance_ratio,
+                "seconds": log.seconds,
+                "vclub_first": log.vclub[0] if log.vclub else None,
+                "vclub_last": log.vclub[-1] if log.vclub else None,
+            }
+            for name, log in logs.items()
+        }
+    }
+    if hasattr(unlearner, "logs_"):
+        out["sequential"] = unlearner.logs_
+    weights = getattr(unlearner, "weights_", None)
+    if weights is not None:
+        out["combination_weights"] = [float(w) for w in weights]
+    return out
+
+
+def unlearn_run(
+    source: str | Path,
+    method: str,
+    forget: Requirement | str | list[str],
+    out: str | Path | None = None,
+    *,
+    options: dict[str, Any] | None = None,
+    store: str | Path | None = None,
+    overwrite: bool = False,
+    dataset: Dataset | None = None,
+) -> UnlearnedRun:
+    """Protect a trained run's user embeddings and write the result as a new run directory.
+
+    Args:
+        source: a trained run directory.
+        method: a name of :data:`recunlearn.protect.posthoc.registry.UNLEARNERS`.
+        forget: the attributes to forget (``"gender,age"``).
+        out: the new run directory (nothing written when None).
+        options: the unlearner's options.
+        store: a brick-store folder (LEGO only): calibrated attributes are reused and saved.
+        overwrite: replace an existing ``out``.
+        dataset: the source run's data, already loaded (checked against its fingerprint).
+    """
+    if out is not None and Path(out).exists() and not overwrite:
+        raise ConfigError(f"{out} already exists (pass --overwrite to replace it)")
+    requirement = Requirement.parse(forget)
+    unlearner = make_unlearner(method, **(options or {}))
+    run = load_trained(source, dataset=dataset)
+    original = run.model.user_embeddings()
+    started = time.perf_counter()
+    scorer = model_scorer(run.model, run.split.test.known)
+    fit_options: dict[str, Any] = {"scorer": scorer}
+    if store is not None:
+        if unlearner.name != "lego":
+            raise ConfigError(f"a brick store is only used by LEGO, not by '{method}'")
+        fit_options["store"] = store
+    unlearner.fit(original, labels_from_dataset(run.dataset), **fit_options)
+    protected = unlearner.transform(requirement)
+    seconds = time.perf_counter() - started
+    before, after = _evaluate(run, None), _evaluate(run, protected)
+    metrics = {
+        "dataset": run.dataset.label,
+        "model": run.spec.model,
+        "method": method,
+        "requirement": list(requirement.attributes),
+        "options": unlearner.config.model_dump(mode="json"),
+        "before": before.summary,
+        "after": after.summary,
+        "unlearn_seconds": seconds,
+        "timings": getattr(unlearner, "timings_", {}),
+        "distance": float(torch.linalg.vector_norm(protected - original)),
+        **_unlearner_log(unlearner),
+    }
+    result = UnlearnedRun(run, unlearner, requirement, protected, before, after, metrics)
+    if out is not None:
+        write_unlearned(result, Path(out), overwrite=overwrite)
+    return result
+
+
+def write_unlearned(result: UnlearnedRun, out: Path, *, overwrite: bool = False) -> Path:
+    """Write an unlearned run directory atomically."""
+    run = result.source
+    assert run.path is not None
+    with atomic_directory(out, overwrite=overwrite) as tmp:
+        payload = rundir.config_payload(run.spec, run.dataset, resolved_config(run.model))
+        payload["unlearning"] = {
+            "method": result.metrics["method"],
+            "options": result.metrics["options"],
+            "requirement": result.metrics["requirement"],
+            "source_run": str(Path(run.path).resolve()),
+            "source_config_hash": run.spec.fingerprint(),
+        }
+        rundir.write_json(tmp / rundir.CONFIG, payload)
+        shutil.copy2(run.path / rundir.WEIGHTS, tmp / rundir.WEIGHTS)
+        if (run.path / rundir.ITEM_EMBEDDINGS).exists():
+            shutil.copy2(run.path / rundir.ITEM_EMBEDDINGS, tmp / rundir.ITEM_EMBEDDINGS)
+        rundir.embedding_frame(run.dataset.user_ids, result.protected, "user_id").to_parquet(
+            tmp / rundir.USER_EMBEDDINGS, index=False
+        )
+        rundir.write_json(tmp / rundir.METRICS, result.metrics)
+        per_user_frame(run.dataset, result.after).to_parquet(tmp / rundir.PER_USER, index=False)
+        recommendations_frame(run.dataset, run.split.test.users, result.after).to_parquet(
+            tmp / rundir.RECOMMENDATIONS, index=False
+        )
+    result.path = out
+    return out

@@ -1,0 +1,143 @@
+"""The post-hoc :class:`Unlearner` interface (scikit-learn conventions).
+
+``__init__`` only stores a typed config; ``fit(U, labels)`` stores the original matrix and the
+labels (fitted state ends in ``_``); ``transform(requirement)`` returns the protected matrix
+``U*`` of the same shape, which a model consumes through ``score(users, user_embeddings=U*)``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict
+
+from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.data.types import Attribute, Dataset
+from recunlearn.protect.requirement import Requirement
+
+
+@dataclass(frozen=True)
+class AttributeLabels:
+    """One attribute's per-user values aligned with the rows of the embedding matrix.
+
+    Categorical values are class codes with -1 for unknown; continuous values are floats with
+    NaN for unknown.
+    """
+
+    attribute: Attribute
+    values: np.ndarray
+
+    @property
+    def known(self) -> np.ndarray:
+        """Boolean mask of rows with a label."""
+        if self.attribute.kind == "categorical":
+            return self.values >= 0
+        return ~np.isnan(self.values)
+
+
+def labels_from_dataset(dataset: Dataset) -> dict[str, AttributeLabels]:
+    """Every attribute of ``dataset`` as :class:`AttributeLabels` (rows = user indices)."""
+    return {a.name: AttributeLabels(a, dataset.labels(a.name)) for a in dataset.attributes}
+
+
+Scorer = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""(user indices, full user table) -> differentiable scores (len(users) x n_items)."""
+
+
+def model_scorer(model: Any, known: Any | None = None) -> Scorer:
+    """A differentiable scorer of a fitted recommender for a replacement user table.
+
+    Args:
+        model: a fitted :class:`~recunlearn.models.base.Recommender`.
+        known: optional users x items CSR matrix of items to exclude (set to -inf), e.g.
+            ``split.train``.
+    """
+
+    def score(users: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        model.module.eval()
+        scores = model._score_table(users, table)
+        if known is not None:
+            rows = known[users.numpy()].tocoo()
+            mask = torch.zeros(scores.shape, dtype=torch.bool)
+            mask[torch.from_numpy(rows.row).long(), torch.from_numpy(rows.col).long()] = True
+            scores = scores.masked_fill(mask, float("-inf"))
+        return scores
+
+    return score
+
+
+class UnlearnerConfig(BaseModel):
+    """Options shared by every unlearner."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = 0
+
+
+class Unlearner(ABC):
+    """Base class of post-hoc unlearners."""
+
+    name: ClassVar[str] = "base"
+    Config: ClassVar[type[UnlearnerConfig]] = UnlearnerConfig
+
+    def __init__(self, config: UnlearnerConfig | None = None, **overrides: Any) -> None:
+        if config is None:
+            try:
+                config = self.Config(**overrides)
+            except ValueError as exc:
+                raise ConfigError(f"invalid options for unlearner '{self.name}': {exc}") from exc
+        elif overrides:
+            config = self.Config.model_validate({**config.model_dump(), **overrides})
+        self.config = config
+
+    def fit(
+        self,
+        embeddings: torch.Tensor | np.ndarray,
+        labels: Mapping[str, AttributeLabels],
+        *,
+        scorer: Scorer | None = None,
+    ) -> Unlearner:
+        """Store the original matrix and the labels; subclasses may precompute here.
+
+        Args:
+            embeddings: the original user matrix ``U0`` (n_users x d).
+            labels: per attribute, values aligned with the rows of ``U0``.
+            scorer: optional differentiable ``(users, table) -> scores`` of the recommender
+                (with known items already at -inf), for methods that regularise rankings
+                (D2DFR); see :func:`model_scorer`.
+        """
+        matrix = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32)
+        if matrix.ndim != 2:
+            raise DataError(f"embeddings must be a 2-D matrix, got shape {tuple(matrix.shape)}")
+        if not torch.isfinite(matrix).all():
+            raise DataError("embeddings contain NaN or infinite values", field="embeddings")
+        for name, entry in labels.items():
+            if len(entry.values) != matrix.shape[0]:
+                raise DataError(
+                    f"{len(entry.values)} labels for {matrix.shape[0]} embedding rows", field=name
+                )
+        self.embeddings_ = matrix
+        self.labels_ = dict(labels)
+        self.scorer_ = scorer
+        return self
+
+    def transform(self, requirement: Requirement | str | list[str]) -> torch.Tensor:
+        """The protected matrix for ``requirement`` (same shape as the fitted matrix)."""
+        if not hasattr(self, "embeddings_"):
+            raise RuntimeError(f"{self.name}: call fit() first")
+        requirement = Requirement.parse(requirement)
+        missing = [a for a in requirement.attributes if a not in self.labels_]
+        if missing:
+            raise ConfigError(
+                f"requirement names unknown attribute(s) {missing}; known: {sorted(self.labels_)}"
+            )
+        return self._transform(requirement)
+
+    @abstractmethod
+    def _transform(self, requirement: Requirement) -> torch.Tensor:
+        """Compute the protected matrix."""

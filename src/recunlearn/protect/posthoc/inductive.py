@@ -1,0 +1,135 @@
+"""Inductive unlearning: a learned map from original to protected embeddings.
+
+LEGO's calibration edits the rows of users whose labels it sees; a platform rarely knows every
+user's attributes. Here a residual MLP ``f(u) = u + g(u)`` (``g``'s last layer starts at zero,
+so ``f`` starts as the identity) is trained on the labelled users to minimise, per attribute of the
+requirement, a dependence measure between the mapped rows and the attribute (default: MMD
+between classes; or LEGO's vCLUB estimate, alternating with maximum-likelihood steps on the
+variational nets) plus a fidelity penalty
+``fidelity * mean ||f(u) - u||^2 / mean ||u||^2`` that plays the role of LEGO's ball. The map
+is then applied to every user, labelled or not.
+
+``objective="mmd"`` (the default) uses, for categorical attributes, the multi-kernel MMD
+between each class's mapped rows and the largest class's (a critic-free objective, as in D2D);
+continuous attributes always use the Gaussian vCLUB bound. Measured on planted data (tests/unlearning/test_inductive.py): against a map, the vCLUB game
+does not remove linearly decodable information from held-out users -- the map learns to fool
+the current variational net rather than to merge the classes -- whereas the MMD objective does.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar, Literal
+
+import torch
+from pydantic import Field
+
+from recunlearn.protect.posthoc.base import Unlearner, UnlearnerConfig
+from recunlearn.protect.posthoc.lego import _batch, _targets
+from recunlearn.protect.posthoc.mmd import mmd2
+from recunlearn.protect.posthoc.vclub import VariationalNet
+from recunlearn.protect.requirement import Requirement
+
+
+class InductiveConfig(UnlearnerConfig):
+    """Options of :class:`InductiveMap`."""
+
+    steps: int = Field(1000, ge=1)
+    batch_size: int = Field(512, ge=2)
+    hidden: int = Field(256, ge=1, description="hidden width of the residual map")
+    lr_map: float = Field(3e-3, gt=0)
+    lr_variational: float = Field(1e-3, gt=0)
+    variational_hidden: int = Field(100, ge=1)
+    fidelity: float = Field(0.1, ge=0, description="weight of the relative displacement penalty")
+    objective: Literal["vclub", "mmd"] = Field(
+        "mmd",
+        description="'vclub' = LEGO's bound against variational nets; 'mmd' = multi-kernel MMD "
+        "between each class's mapped rows and the largest class's (categorical attributes; "
+        "continuous ones always use vCLUB)",
+    )
+    variational_steps: int = Field(
+        1, ge=1, description="maximum-likelihood steps on each q(a | u) per step of the map"
+    )
+
+
+def _class_mmd(mapped: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+    """Sum over classes of MMD^2(class rows, largest class rows) within the batch."""
+    counts = torch.bincount(classes)
+    anchor = int(counts.argmax())
+    total = torch.zeros(())
+    for c in torch.nonzero(counts > 1).flatten().tolist():
+        if c != anchor:
+            total = total + mmd2(mapped[classes == c], mapped[classes == anchor])
+    return total
+
+
+class _ResidualMap(torch.nn.Module):
+    def __init__(self, dim: int, hidden: int) -> None:
+        super().__init__()
+        self.body = torch.nn.Sequential(
+            torch.nn.Linear(dim, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, dim)
+        )
+        torch.nn.init.zeros_(self.body[2].weight)
+        torch.nn.init.zeros_(self.body[2].bias)
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return u + self.body(u)
+
+
+class InductiveMap(Unlearner):
+    """A residual map trained on labelled users (MMD or vCLUB objective), applied to all users.
+
+    After ``transform``: ``map_`` (the trained module) and ``log_`` (objective and displacement
+    at the start and end, seconds).
+    """
+
+    name: ClassVar[str] = "inductive-map"
+    Config: ClassVar[type[UnlearnerConfig]] = InductiveConfig
+    config: InductiveConfig
+
+    def _transform(self, requirement: Requirement) -> torch.Tensor:
+        cfg = self.config
+        started = time.perf_counter()
+        torch.manual_seed(cfg.seed)
+        generator = torch.Generator().manual_seed(cfg.seed)
+        original = self.embeddings_
+        scale = float(original.pow(2).sum(1).mean())
+        prepared = [_targets(self.labels_[a]) for a in requirement.attributes]
+        nets = [
+            VariationalNet(original.shape[1], c, cfg.variational_hidden) for _, _, c in prepared
+        ]
+        mapping = _ResidualMap(original.shape[1], cfg.hidden)
+        opt_map = torch.optim.Adam(mapping.parameters(), lr=cfg.lr_map)
+        opt_q = [torch.optim.Adam(n.parameters(), lr=cfg.lr_variational) for n in nets]
+        trace = []
+        for _ in range(cfg.steps):
+            total = torch.zeros(())
+            displacement = torch.zeros(())
+            for net, opt, (rows, targets, _) in zip(nets, opt_q, prepared, strict=True):
+                pick = _batch(len(rows), cfg.batch_size, generator)
+                u = original[torch.as_tensor(rows)[pick]]
+                mapped = mapping(u)
+                for _ in range(cfg.variational_steps):
+                    opt.zero_grad(set_to_none=True)
+                    (-net.log_likelihood(mapped.detach(), targets[pick])).backward()
+                    opt.step()
+                if cfg.objective == "mmd" and not net.continuous:
+                    total = total + _class_mmd(mapped, targets[pick])
+                else:
+                    total = total + net.vclub(mapped, targets[pick])
+                displacement = displacement + (mapped - u).pow(2).sum(1).mean() / scale
+            loss = total + cfg.fidelity * displacement
+            opt_map.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_map.step()
+            trace.append((float(total.detach()), float(displacement.detach())))
+        self.map_ = mapping.eval()
+        with torch.no_grad():
+            protected = mapping(original)
+        self.log_ = {
+            "objective_first": trace[0][0],
+            "objective_last": trace[-1][0],
+            "displacement_last": trace[-1][1],
+            "seconds": time.perf_counter() - started,
+        }
+        return protected

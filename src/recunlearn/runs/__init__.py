@@ -1,1 +1,0 @@
-"""Run specifications, run directories and the train/evaluate pipeline."""

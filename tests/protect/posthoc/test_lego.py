@@ -1,0 +1,204 @@
+"""LEGO removes planted signal, respects its ball, edits only labelled rows, reuses bricks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import cross_val_predict
+
+from recunlearn.protect.posthoc.lego import LEGO, LEGOConfig, combine, principal_basis
+from recunlearn.protect.requirement import Requirement
+
+
+def bacc(matrix, labels, name) -> float:
+    known = labels[name].known
+    x, y = np.asarray(matrix)[known], labels[name].values[known]
+    pred = cross_val_predict(LogisticRegression(max_iter=1000), x, y, cv=5)
+    return balanced_accuracy_score(y, pred)
+
+
+def test_calibration_removes_gender(planted_data):
+    matrix, labels = planted_data
+    assert bacc(matrix, labels, "gender") > 0.9
+    lego = LEGO(eps_per_user=None, calibration_steps=600, lr_embeddings=1e-2, lr_variational=1e-2)
+    protected = lego.fit(matrix, labels).transform("gender")
+    assert bacc(protected, labels, "gender") < 0.7
+    # the other planted attribute survives a gender-only requirement
+    assert bacc(protected, labels, "age") > 0.45
+
+
+def test_only_labelled_rows_move(planted_data):
+    matrix, labels = planted_data
+    protected = (
+        LEGO(calibration_steps=50, lr_embeddings=1e-2).fit(matrix, labels).transform("gender")
+    )
+    unknown = ~labels["gender"].known
+    torch.testing.assert_close(protected[unknown], torch.as_tensor(matrix[unknown]))
+    assert not torch.allclose(protected[~unknown], torch.as_tensor(matrix[~unknown]))
+
+
+def test_ball_constraint_binds_and_holds(planted_data):
+    matrix, labels = planted_data
+    lego = LEGO(eps_per_user=0.05, calibration_steps=200, lr_embeddings=1e-2).fit(matrix, labels)
+    protected = lego.transform("gender")
+    eps = 0.05 * matrix.shape[0]
+    distance = float(torch.linalg.vector_norm(protected - torch.as_tensor(matrix)))
+    assert distance <= eps * (1 + 1e-4)
+    log = lego.calibration_logs_["gender"]
+    assert log.projections > 0 and abs(log.distance_ratio - 1) < 1e-3
+
+
+def _with_dead_columns(matrix: np.ndarray, dead: int = 4) -> np.ndarray:
+    """``matrix`` plus ``dead`` columns of ~1e-30 noise (like NCF's collapsed GMF half, whose
+    entries weight decay shrank to ~1e-37)."""
+    tiny = 1e-30 * np.random.default_rng(0).normal(size=(len(matrix), dead))
+    return np.hstack([matrix, tiny.astype(matrix.dtype)])
+
+
+def test_principal_basis_spans_only_directions_with_variance(planted_data):
+    matrix = _with_dead_columns(planted_data[0])
+    basis = principal_basis(torch.as_tensor(matrix), 0.999)
+    assert basis.shape[1] <= matrix.shape[1] - 4
+    torch.testing.assert_close(basis.T @ basis, torch.eye(basis.shape[1]), atol=1e-5, rtol=0)
+    assert (basis[-4:] == 0).all()  # exactly: not even rounding noise in the dead columns
+
+
+@pytest.mark.parametrize("subspace", [None, 0.999])
+def test_edit_subspace_keeps_dead_directions_untouched(planted_data, subspace):
+    """Without the option Adam writes into the dead columns (where a standardising attacker
+    would read the label); with it they stay exactly as they were."""
+    matrix, labels = planted_data
+    matrix = _with_dead_columns(matrix)
+    lego = LEGO(
+        eps_per_user=None, calibration_steps=100, lr_embeddings=1e-2, edit_subspace=subspace
+    )
+    protected = lego.fit(matrix, labels).transform("gender")
+    moved = float((protected[:, -4:] - torch.as_tensor(matrix[:, -4:])).abs().max())
+    if subspace is None:
+        assert moved > 1e-2 and lego.calibration_logs_["gender"].subspace_dims is None
+    else:
+        assert (
+            moved < 1e-5 and lego.calibration_logs_["gender"].subspace_dims <= matrix.shape[1] - 4
+        )
+        assert not torch.allclose(protected, torch.as_tensor(matrix))
+
+
+def test_bricks_are_reused_and_weights_on_simplex(planted_data):
+    matrix, labels = planted_data
+    lego = LEGO(calibration_steps=20, combination_steps=20).fit(matrix, labels)
+    lego.transform("gender")
+    first = lego.bricks_["gender"]
+    lego.transform(Requirement(("gender", "age")))
+    assert lego.bricks_["gender"] is first
+    assert set(lego.bricks_) == {"gender", "age"}
+    assert lego.weights_.shape == (2,) and abs(lego.weights_.sum() - 1) < 1e-6
+    assert (lego.weights_ > 0).all()
+
+
+def test_changed_calibration_settings_recalibrate_the_cached_brick(planted_data):
+    matrix, labels = planted_data
+    lego = LEGO(calibration_steps=20, combination_steps=20).fit(matrix, labels)
+    lego.transform("gender")
+    first = lego.bricks_["gender"]
+    lego.config = lego.config.model_copy(update={"combination_steps": 10})
+    lego.transform("gender")
+    assert lego.bricks_["gender"] is first  # combination settings do not touch bricks
+    lego.config = lego.config.model_copy(update={"calibration_steps": 5})
+    lego.transform("gender")
+    assert lego.bricks_["gender"] is not first
+    assert lego.calibration_logs_["gender"].steps == 5
+
+
+def test_average_is_the_plain_mean(planted_data):
+    matrix, labels = planted_data
+    lego = LEGO(calibration_steps=20, combination="average").fit(matrix, labels)
+    combined = lego.transform("gender,age")
+    torch.testing.assert_close(combined, (lego.bricks_["gender"] + lego.bricks_["age"]) / 2)
+
+
+def test_continuous_attribute_is_calibrated(planted_data):
+    matrix, labels = planted_data
+    lego = LEGO(eps_per_user=None, calibration_steps=300, lr_embeddings=1e-2, lr_variational=1e-2)
+    protected = lego.fit(matrix, labels).transform("age_raw")
+    y = labels["age_raw"].values
+    before = np.corrcoef(matrix[:, 1], y)[0, 1]
+    after = np.corrcoef(np.asarray(protected)[:, 1], y)[0, 1]
+    assert abs(after) < abs(before)
+
+
+def test_relative_ball_and_rms_step(planted_data):
+    matrix, labels = planted_data
+    lego = LEGO(eps_relative=0.05, lr_scale="rms", calibration_steps=100).fit(matrix, labels)
+    protected = lego.transform("gender")
+    norm = float(np.linalg.norm(matrix))
+    distance = float(torch.linalg.vector_norm(protected - torch.as_tensor(matrix)))
+    assert distance <= 0.05 * norm * (1 + 1e-4)
+    assert lego.calibration_logs_["gender"].eps == pytest.approx(0.05 * norm, rel=1e-5)
+
+
+def test_d2dfr_bricks_are_combined(planted_data):
+    matrix, labels = planted_data
+    lego = LEGO(calibrator="d2dfr", combination_steps=5).fit(matrix, labels)
+    items = torch.randn(20, matrix.shape[1], generator=torch.Generator().manual_seed(0))
+    lego.scorer_ = lambda users, table: table[users] @ items.T
+    combined = lego.transform("gender,age")
+    assert combined.shape == matrix.shape
+    assert set(lego.bricks_) == {"age", "gender"}
+    assert lego.calibration_logs_["gender"].steps == 500
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"combination_q_warmup": 50, "combination_q_steps": 3}, {"combination_batch_size": 48}],
+    ids=["paper", "fitq", "small-batch"],
+)
+def test_combination_prefers_the_brick_without_the_attribute(planted_data, options):
+    matrix, labels = planted_data
+    lego = LEGO(eps_per_user=None, calibration_steps=400, lr_embeddings=1e-2, lr_variational=1e-2)
+    calibrated = lego.fit(matrix, labels).transform("gender")
+    config = LEGOConfig(combination_steps=60, lr_combination=5e-2, lr_variational=1e-2, **options)
+    steps: list[int] = []
+    _, weights = combine(
+        [calibrated, torch.as_tensor(matrix)],
+        [labels["gender"], labels["gender"]],
+        config,
+        torch.Generator().manual_seed(0),
+        on_step=lambda step, _: steps.append(step),
+    )
+    assert steps == list(range(60))
+    assert weights[0] > 0.7
+
+
+def test_combination_mixes_kinds_and_skips_missing_labels(planted_data):
+    """A Gaussian head listed first, gender unknown for 20 users: still the right brick wins."""
+    matrix, labels = planted_data
+    without_gender = matrix.copy()
+    without_gender[:, 0] = np.random.default_rng(1).normal(0, 1, len(matrix))
+    config = LEGOConfig(combination_steps=60, lr_combination=5e-2, lr_variational=1e-2)
+    _, weights = combine(
+        [torch.as_tensor(matrix), torch.as_tensor(without_gender)],
+        [labels["age_raw"], labels["gender"]],
+        config,
+        torch.Generator().manual_seed(0),
+    )
+    assert np.isfinite(weights).all()
+    assert weights[1] > 0.7
+
+
+def test_combination_batch_size_is_not_a_brick_option(planted_data):
+    """Another combination batch reuses the cached bricks and draws other batches."""
+    matrix, labels = planted_data
+    lego = LEGO(calibration_steps=50).fit(matrix, labels)
+    lego.transform("gender,age")
+    bricks = dict(lego.bricks_)
+    default_weights = lego.weights_.copy()
+    lego.config = lego.config.model_copy(update={"combination_batch_size": 32})
+    lego.transform("gender,age")
+    assert all(lego.bricks_[a] is bricks[a] for a in bricks)
+    assert not np.allclose(lego.weights_, default_weights)
+    assert "combination_batch_size" not in LEGOConfig().brick_params()
+    assert LEGOConfig().combination_rows == 512
+    assert LEGOConfig(combination_batch_size=32).combination_rows == 32

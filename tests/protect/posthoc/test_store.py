@@ -1,0 +1,98 @@
+"""The brick store: reuse, parallel calibration, atomicity and its errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from recunlearn.core.errors import DataError
+from recunlearn.protect.posthoc.lego import LEGO
+from recunlearn.protect.posthoc.store import STORE_FORMAT, BrickStore
+
+FAST = dict(calibration_steps=25, combination_steps=5)
+
+
+def test_bricks_are_written_and_reused(planted_data, tmp_path):
+    matrix, labels = planted_data
+    first = LEGO(**FAST).fit(matrix, labels, store=tmp_path / "store")
+    a = first.transform("gender,age")
+    assert first.timings_["calibrated"] == 2
+    assert len(BrickStore(tmp_path / "store").keys()) == 2
+    second = LEGO(**FAST).fit(matrix, labels, store=tmp_path / "store")
+    b = second.transform("gender,age")
+    assert second.timings_["calibrated"] == 0
+    torch.testing.assert_close(a, b)
+    assert second.calibration_logs_["gender"].steps == 25
+    # a new attribute is the only one calibrated
+    second.transform("gender,age,noise")
+    assert second.timings_["calibrated"] == 1
+
+
+def test_other_hyperparameters_get_other_bricks(planted_data, tmp_path):
+    matrix, labels = planted_data
+    LEGO(**FAST).fit(matrix, labels, store=tmp_path).transform("gender")
+    LEGO(**{**FAST, "eps_per_user": 0.1}).fit(matrix, labels, store=tmp_path).transform("gender")
+    assert len(BrickStore(tmp_path).keys()) == 2
+
+
+@pytest.mark.slow
+def test_parallel_equals_serial(planted_data, tmp_path):
+    matrix, labels = planted_data
+    serial = LEGO(**FAST).fit(matrix, labels).transform("gender,age")
+    parallel = LEGO(**FAST, n_jobs=2).fit(matrix, labels, store=tmp_path).transform("gender,age")
+    torch.testing.assert_close(serial, parallel)
+    assert len(BrickStore(tmp_path).keys()) == 2
+
+
+def test_corrupted_brick_is_reported_and_kept(planted_data, tmp_path):
+    matrix, labels = planted_data
+    LEGO(**FAST).fit(matrix, labels, store=tmp_path).transform("gender")
+    (path,) = BrickStore(tmp_path).bricks.glob("*.safetensors")
+    path.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    with pytest.raises(DataError, match="corrupted") as info:
+        LEGO(**FAST).fit(matrix, labels, store=tmp_path).transform("gender")
+    assert path.name in str(info.value)
+    assert path.exists()
+
+
+def test_foreign_brick_is_refused(planted_data, tmp_path):
+    matrix, labels = planted_data
+    store = BrickStore(tmp_path)
+    lego = LEGO(**FAST).fit(matrix, labels, store=store)
+    store.put(lego._key("gender"), torch.zeros(matrix.shape), {"source": "someone-else"})
+    with pytest.raises(DataError, match="other embeddings"):
+        lego.transform("gender")
+
+
+def test_other_version_and_foreign_folders_are_refused(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "STORE").write_text("recunlearn-brick-store 0\n")
+    with pytest.raises(DataError, match="another version"):
+        BrickStore(tmp_path / "s")
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "notes.txt").write_text("mine")
+    with pytest.raises(DataError, match="not a brick store"):
+        BrickStore(tmp_path / "f")
+    assert (tmp_path / "f" / "notes.txt").read_text() == "mine"
+    assert (BrickStore(tmp_path / "new").root / "STORE").read_text().strip() == STORE_FORMAT
+
+
+def test_leftover_temporary_files_are_ignored_and_cleaned(planted_data, tmp_path):
+    matrix, labels = planted_data
+    store = BrickStore(tmp_path)
+    (store.bricks / ".abc.tmp-123").write_bytes(b"half a brick")
+    assert store.keys() == []
+    LEGO(**FAST).fit(matrix, labels, store=store).transform("gender")
+    assert len(store.keys()) == 1
+    assert store.clean() == 1
+
+
+def test_first_writer_wins(planted_data, tmp_path):
+    store = BrickStore(tmp_path)
+    store.put("k", torch.ones(2, 2), {"source": "s"})
+    store.put("k", torch.zeros(2, 2), {"source": "s"})
+    matrix, meta = store.get("k", "s")
+    torch.testing.assert_close(matrix, torch.ones(2, 2))
+    assert json.dumps(meta)
