@@ -49,6 +49,8 @@ import pandas as pd
 import torch
 
 from recunlearn.audit import DEFAULT_ATTACKERS, QUICK_ATTACKERS
+from recunlearn.data.loading import load_data
+from recunlearn.data.spec import DataSpec
 from recunlearn.experiments.adversarial import (
     ADVX_LAMBDAS,
     GridSetup,
@@ -56,8 +58,6 @@ from recunlearn.experiments.adversarial import (
     read_records,
     run_grid,
 )
-from recunlearn.experiments.spec import DataSpec
-from recunlearn.experiments.train import load_data
 from recunlearn.models.multvae import MultVAE
 from recunlearn.protect.adversarial.config import AdversaryConfig, parse_adversary
 from recunlearn.report.adversarial import (

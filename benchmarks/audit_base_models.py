@@ -46,11 +46,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from base_models import git_commit, model_label  # noqa: E402
 
 from recunlearn.audit import DEFAULT_ATTACKERS, LeakageReport, audit
-from recunlearn.audit.io import read_run
+from recunlearn.core.provenance import versions
+from recunlearn.data.fingerprint import dataset_fingerprint
+from recunlearn.data.loading import load_data
+from recunlearn.data.spec import DataSpec, SplitSpec
 from recunlearn.data.types import Attribute
-from recunlearn.experiments.rundir import dataset_fingerprint, read_config, versions
-from recunlearn.experiments.spec import DataSpec, RunSpec, SplitSpec
-from recunlearn.experiments.train import load_data, resolved_config, train_run
+from recunlearn.experiments.audit import read_run
+from recunlearn.experiments.rundir import read_config
+from recunlearn.experiments.spec import RunSpec
+from recunlearn.experiments.train import resolved_config, train_run
 
 MODELS = ("mf", "ncf", "lightgcn", "multvae")
 RESULTS = Path("benchmarks/results/audit_base_models.jsonl")

@@ -27,9 +27,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from recunlearn.experiments.rundir import dataset_fingerprint, versions
-from recunlearn.experiments.spec import DataSpec, RunSpec, SplitSpec
-from recunlearn.experiments.train import load_data, train_run
+from recunlearn.core.provenance import versions
+from recunlearn.data.fingerprint import dataset_fingerprint
+from recunlearn.data.loading import load_data
+from recunlearn.data.spec import DataSpec, SplitSpec
+from recunlearn.experiments.spec import RunSpec
+from recunlearn.experiments.train import train_run
 
 MODELS = ("mf", "ncf", "lightgcn", "multvae")
 

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from recunlearn.data.loading import load_data
+from recunlearn.data.spec import DataSpec
 from recunlearn.data.splits import leave_one_out
 from recunlearn.evaluation.evaluator import evaluate
-from recunlearn.experiments.spec import DataSpec
-from recunlearn.experiments.train import load_data
 from recunlearn.models.registry import make_model
 
 VARIANTS = ("honest", "test_selected", "no_valid_test_selected")

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from recunlearn.data.loading import load_data
+from recunlearn.data.spec import DataSpec
 from recunlearn.data.splits import leave_one_out
-from recunlearn.experiments.spec import DataSpec
-from recunlearn.experiments.train import load_data
 from recunlearn.models.registry import make_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -46,10 +46,12 @@ import pandas as pd
 import torch
 
 from recunlearn.audit import DEFAULT_ATTACKERS, audit
+from recunlearn.data.fingerprint import dataset_fingerprint
+from recunlearn.data.loading import load_data
+from recunlearn.data.spec import DataSpec
 from recunlearn.evaluation.evaluator import evaluate
-from recunlearn.experiments.rundir import dataset_fingerprint
-from recunlearn.experiments.spec import DataSpec, RunSpec
-from recunlearn.experiments.train import load_data, load_trained, train_run
+from recunlearn.experiments.spec import RunSpec
+from recunlearn.experiments.train import load_trained, train_run
 from recunlearn.protect.posthoc.base import labels_from_dataset, model_scorer
 from recunlearn.protect.posthoc.registry import make_unlearner
 from recunlearn.protect.requirement import Requirement

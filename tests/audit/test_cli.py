@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from recunlearn.cli.main import app
-from recunlearn.experiments.spec import DataSpec, RunSpec
+from recunlearn.data.spec import DataSpec
+from recunlearn.experiments.spec import RunSpec
 from recunlearn.experiments.train import train_run
 
 runner = CliRunner()

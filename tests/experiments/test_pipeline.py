@@ -11,9 +11,12 @@ import pytest
 import torch
 
 from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.data.fingerprint import dataset_fingerprint
+from recunlearn.data.loading import load_data
+from recunlearn.data.spec import DataSpec
 from recunlearn.experiments import rundir
-from recunlearn.experiments.spec import DataSpec, RunSpec
-from recunlearn.experiments.train import load_data, load_trained, train_run
+from recunlearn.experiments.spec import RunSpec
+from recunlearn.experiments.train import load_trained, train_run
 
 SMALL = DataSpec(name="synthetic", options={"n_users": 120, "n_items": 80})
 
@@ -40,7 +43,7 @@ def test_run_directory_has_every_file(run_dir):
         assert (out / name).exists(), name
     config = json.loads((out / rundir.CONFIG).read_text())
     assert config["config_hash"] == trained.spec.fingerprint()
-    assert config["dataset"]["fingerprint"] == rundir.dataset_fingerprint(trained.dataset)
+    assert config["dataset"]["fingerprint"] == dataset_fingerprint(trained.dataset)
     metrics = json.loads((out / rundir.METRICS).read_text())
     assert metrics["epochs_run"] == 3 and 0 <= metrics["test"]["HR@10"] <= 1
     assert metrics["user_dims"] == trained.model.user_embeddings().shape[1]

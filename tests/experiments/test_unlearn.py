@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from recunlearn.core.errors import ConfigError
+from recunlearn.data.spec import DataSpec
 from recunlearn.experiments import rundir
-from recunlearn.experiments.spec import DataSpec, RunSpec
+from recunlearn.experiments.spec import RunSpec
 from recunlearn.experiments.train import train_run
 from recunlearn.experiments.unlearn import unlearn_run
 

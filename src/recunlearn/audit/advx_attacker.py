@@ -25,11 +25,10 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from recunlearn.audit.attackers import AttackerSpec
+from recunlearn.audit.nets import ParallelMLP, inverse_frequency_weights
 from recunlearn.audit.scoring import categorical_scores, continuous_scores
 from recunlearn.core.threads import torch_threads
 from recunlearn.data.types import Dataset
-from recunlearn.protect.adversarial.heads import ParallelMLP
-from recunlearn.protect.adversarial.targets import inverse_frequency_weights
 
 
 class _HeadAttacker(BaseEstimator):

@@ -526,6 +526,6 @@ def audit(
 
 
 def _versions() -> dict[str, str]:
-    from recunlearn.experiments.rundir import versions
+    from recunlearn.core.provenance import versions
 
     return versions()

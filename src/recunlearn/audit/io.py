@@ -37,7 +37,7 @@ from recunlearn.data.tabular import (
     infer_kind,
     read_table,
 )
-from recunlearn.data.types import Attribute, Dataset
+from recunlearn.data.types import Attribute
 
 TABLE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv")
 MATRIX_SUFFIXES = (".npy", ".safetensors")
@@ -288,35 +288,3 @@ def read_attributes(
         )
         values[name] = codes
     return AttributeTable(tuple(attributes), values, ids, path, id_column)
-
-
-# ---------------------------------------------------------------------------- run folders
-def read_run(run: str | Path) -> tuple[EmbeddingTable, AttributeTable, Dataset]:
-    """The user embeddings of a run directory and its dataset's attributes.
-
-    The dataset is reloaded from ``config.json`` and must have the fingerprint recorded there.
-
-    Raises:
-        DataError: not a run directory, missing files, or data that changed since the run.
-    """
-    from recunlearn.experiments import rundir
-    from recunlearn.experiments.train import load_data
-
-    run = Path(run)
-    if not (run / rundir.CONFIG).is_file():
-        raise DataError("not a run directory (no config.json)", path=run)
-    spec, payload = rundir.read_config(run)
-    dataset = load_data(spec.data)
-    rundir.check_fingerprint(payload, dataset, run)
-    embeddings = read_embeddings(run / rundir.USER_EMBEDDINGS)
-    return embeddings, AttributeTable.from_dataset(dataset), dataset
-
-
-def read_any_embeddings(source: str | Path, *, ids: str | Path | None = None) -> EmbeddingTable:
-    """Embeddings from a run directory (its ``user_embeddings.parquet``) or a file."""
-    from recunlearn.experiments import rundir
-
-    source = Path(source)
-    if source.is_dir():
-        return read_embeddings(source / rundir.USER_EMBEDDINGS)
-    return read_embeddings(source, ids=ids)

@@ -30,7 +30,8 @@ from recunlearn.bench.config import (
 )
 from recunlearn.bench.data import data_params
 from recunlearn.core.errors import ConfigError
-from recunlearn.experiments.spec import EvalSpec, RunSpec
+from recunlearn.evaluation.spec import EvalSpec
+from recunlearn.experiments.spec import RunSpec
 
 HASH_FORMAT = "recunlearn-bench-cell 1"
 """Part of every hash: bump it when the meaning of parameters changes."""

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from recunlearn.core.errors import ConfigError
-from recunlearn.experiments.spec import DataSpec, SplitSpec
+from recunlearn.data.spec import DataSpec, SplitSpec
 
 RequirementInput = str | list[str]
 """A requirement in YAML: ``"gender,age"`` or ``[gender, age]``."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from recunlearn.data.spec import DataSpec
 from recunlearn.data.types import Dataset
-from recunlearn.experiments.spec import DataSpec
 
 _CACHE: dict[str, Dataset] = {}
 
@@ -29,7 +29,7 @@ def load_cached(
     params: dict[str, Any], data_dir: str | None = None, attributes_path: str | None = None
 ) -> Dataset:
     """Load (or reuse) the filtered dataset of ``params``."""
-    from recunlearn.experiments.train import load_data
+    from recunlearn.data.loading import load_data
 
     spec = data_spec(params, data_dir, attributes_path)
     key = json.dumps(spec.model_dump(mode="json"), sort_keys=True)

@@ -45,13 +45,12 @@ from recunlearn.bench.data import data_params, load_cached
 from recunlearn.bench.registry import KINDS, CellContext, get_kind
 from recunlearn.core.atomic import atomic_write_text
 from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.core.provenance import git_commit, machine
 from recunlearn.core.records import (
     PLAN,
     RECORD_FORMAT,
     clear_failure,
-    git_commit,
     json_safe,
-    machine,
     read_record,
     record_path,
     write_failure,
@@ -155,7 +154,7 @@ def execute_cell(cell: Cell, out: str, threads: int, jobs: int) -> dict[str, Any
             name = write_sidecar(out_path, cell.hash, output.per_user)
             first = next(iter(output.per_user.values()))
             per_user = {"file": name, "arrays": list(output.per_user), "n": len(first)}
-        from recunlearn.experiments.rundir import versions
+        from recunlearn.core.provenance import versions
 
         record = {
             "format": RECORD_FORMAT,
@@ -235,7 +234,7 @@ def dataset_facts(
     """
     from recunlearn.bench.config import config_error
     from recunlearn.core.errors import RecunlearnError
-    from recunlearn.experiments.rundir import dataset_fingerprint
+    from recunlearn.data.fingerprint import dataset_fingerprint
 
     facts = {}
     for i, entry in enumerate(config.datasets):

@@ -86,8 +86,8 @@ def data_describe(
     binarize: Annotated[float | None, typer.Option(help="keep ratings >= threshold")] = None,
 ) -> None:
     """Counts, density and attribute distributions of a dataset after filtering."""
-    from recunlearn.experiments.spec import DataSpec
-    from recunlearn.experiments.train import load_data
+    from recunlearn.data.loading import load_data
+    from recunlearn.data.spec import DataSpec
 
     try:
         spec = DataSpec(
@@ -141,7 +141,9 @@ def _build_spec(
     adversary: list[str] | None = None,
     adversary_set: list[str] | None = None,
 ):
-    from recunlearn.experiments.spec import DataSpec, EvalSpec, RunSpec, SplitSpec
+    from recunlearn.data.spec import DataSpec, SplitSpec
+    from recunlearn.evaluation.spec import EvalSpec
+    from recunlearn.experiments.spec import RunSpec
     from recunlearn.protect.adversarial.config import parse_adversary
 
     split_params: dict[str, Any]
@@ -520,8 +522,10 @@ def demo(
     quiet: Annotated[bool, typer.Option(help="no progress bars")] = False,
 ) -> None:
     """End to end on the built-in synthetic dataset: train, evaluate, print a table."""
-    from recunlearn.experiments.spec import DataSpec, RunSpec
-    from recunlearn.experiments.train import load_data, train_run
+    from recunlearn.data.loading import load_data
+    from recunlearn.data.spec import DataSpec
+    from recunlearn.experiments.spec import RunSpec
+    from recunlearn.experiments.train import train_run
 
     root = out or Path(tempfile.mkdtemp(prefix="recunlearn-demo-"))
     data_spec = DataSpec(name="synthetic")

@@ -1,4 +1,4 @@
-"""One entry point to every dataset: :func:`load_dataset`."""
+"""One entry point to every dataset: :func:`load_dataset` by name, :func:`load_data` by spec (loaded and filtered)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from recunlearn.core.errors import ConfigError
+from recunlearn.data.filters import binarize, k_core
 from recunlearn.data.movielens import load_movielens_1m, load_movielens_100k
 from recunlearn.data.paths import resolve_data_dir
 from recunlearn.data.recbole import load_recbole
+from recunlearn.data.spec import DataSpec
 from recunlearn.data.synthetic import make_synthetic
 from recunlearn.data.tabular import load_interactions_table
 from recunlearn.data.types import Dataset
@@ -93,3 +95,16 @@ def load_dataset(name: str, data_dir: str | Path | None = None, **options: Any) 
     raise ConfigError(
         f"unknown dataset '{name}'; known: {', '.join(DATASET_NAMES)} (or a .csv/.parquet path)"
     )
+
+
+def load_data(spec: DataSpec) -> Dataset:
+    """Load a dataset and apply the spec's binarisation and k-core filter (in that order)."""
+    options = dict(spec.options)
+    if spec.attributes_path is not None:
+        options["attributes_path"] = spec.attributes_path
+    dataset = load_dataset(spec.name, spec.data_dir, **options)
+    if spec.binarize_threshold is not None:
+        dataset = binarize(dataset, spec.binarize_threshold)
+    if spec.min_user_interactions or spec.min_item_interactions or spec.binarize_threshold:
+        dataset = k_core(dataset, spec.min_user_interactions, spec.min_item_interactions)
+    return dataset

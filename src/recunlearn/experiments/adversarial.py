@@ -36,14 +36,16 @@ import numpy as np
 from recunlearn.audit import AttackerSpec
 from recunlearn.audit.advx_attacker import advx_attack
 from recunlearn.core.errors import ConfigError
+from recunlearn.core.provenance import versions
 from recunlearn.core.serialize import json_safe
+from recunlearn.data.fingerprint import dataset_fingerprint
+from recunlearn.data.spec import DataSpec, SplitSpec
 from recunlearn.data.split_types import Split
 from recunlearn.data.splits import make_split
 from recunlearn.data.types import Dataset
 from recunlearn.evaluation.evaluator import evaluate
 from recunlearn.experiments.adversarial_leakage import measure_leakage
-from recunlearn.experiments.rundir import dataset_fingerprint, versions
-from recunlearn.experiments.spec import DataSpec, RunSpec, SplitSpec
+from recunlearn.experiments.spec import RunSpec
 from recunlearn.models.base import Recommender
 from recunlearn.models.registry import make_model
 from recunlearn.protect.adversarial.config import AdversaryConfig

@@ -11,9 +11,12 @@ import numpy as np
 from recunlearn.audit.attackers import DEFAULT_ATTACKERS, QUICK_ATTACKERS
 from recunlearn.audit.core import audit
 from recunlearn.audit.inputs import AttributeTable, EmbeddingTable, normalise_ids
-from recunlearn.audit.io import read_any_embeddings, read_attributes, read_ids, read_run
+from recunlearn.audit.io import read_attributes, read_embeddings, read_ids
 from recunlearn.audit.leakage_report import LeakageReport
 from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.data.loading import load_data
+from recunlearn.data.types import Dataset
+from recunlearn.experiments import rundir
 from recunlearn.experiments.audit_folder import write_audit_folder
 
 
@@ -157,3 +160,29 @@ def run_audit(
         overwrite=overwrite,
     )
     return report
+
+
+def read_run(run: str | Path) -> tuple[EmbeddingTable, AttributeTable, Dataset]:
+    """The user embeddings of a run directory and its dataset's attributes.
+
+    The dataset is reloaded from ``config.json`` and must have the fingerprint recorded there.
+
+    Raises:
+        DataError: not a run directory, missing files, or data that changed since the run.
+    """
+    run = Path(run)
+    if not (run / rundir.CONFIG).is_file():
+        raise DataError("not a run directory (no config.json)", path=run)
+    spec, payload = rundir.read_config(run)
+    dataset = load_data(spec.data)
+    rundir.check_fingerprint(payload, dataset, run)
+    embeddings = read_embeddings(run / rundir.USER_EMBEDDINGS)
+    return embeddings, AttributeTable.from_dataset(dataset), dataset
+
+
+def read_any_embeddings(source: str | Path, *, ids: str | Path | None = None) -> EmbeddingTable:
+    """Embeddings from a run directory (its ``user_embeddings.parquet``) or a file."""
+    source = Path(source)
+    if source.is_dir():
+        return read_embeddings(source / rundir.USER_EMBEDDINGS)
+    return read_embeddings(source, ids=ids)

@@ -15,11 +15,8 @@ Layout::
 
 from __future__ import annotations
 
-import hashlib
 import json
-import platform
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,8 @@ import pandas as pd
 import torch
 
 from recunlearn.core.errors import DataError
+from recunlearn.core.provenance import versions
+from recunlearn.data.fingerprint import dataset_fingerprint
 from recunlearn.data.types import Dataset
 from recunlearn.experiments.spec import RunSpec
 
@@ -38,37 +37,6 @@ ITEM_EMBEDDINGS = "item_embeddings.parquet"
 METRICS = "metrics.json"
 PER_USER = "per_user_metrics.parquet"
 RECOMMENDATIONS = "recommendations.parquet"
-
-_VERSIONED = ("recunlearn", "torch", "numpy", "scipy", "pandas", "scikit-learn")
-
-
-def versions() -> dict[str, str]:
-    """Python and library versions, recorded with every run and benchmark record."""
-    out = {"python": platform.python_version()}
-    for package in _VERSIONED:
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            out[package] = "absent"
-    return out
-
-
-def dataset_fingerprint(dataset: Dataset) -> str:
-    """A hash of a dataset's interactions, ids and attribute values (16 hex digits).
-
-    Two runs are only comparable when their fingerprints agree; a run directory refuses to
-    load against data whose fingerprint changed.
-    """
-    digest = hashlib.sha256()
-    inter = dataset.interactions
-    for array in (inter.user, inter.item, inter.rating, inter.timestamp):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    for ids in (dataset.user_ids, dataset.item_ids):
-        digest.update(np.asarray(ids).astype(str).astype("U").tobytes())
-    for attribute in dataset.attributes:
-        digest.update(attribute.name.encode())
-        digest.update(np.ascontiguousarray(dataset.user_values[attribute.name]).tobytes())
-    return digest.hexdigest()[:16]
 
 
 def embedding_frame(

@@ -15,14 +15,14 @@ from safetensors.torch import load_file, save_file
 
 from recunlearn.core.atomic import atomic_directory
 from recunlearn.core.errors import ConfigError, DataError
-from recunlearn.data.filters import binarize, k_core
-from recunlearn.data.loading import load_dataset
+from recunlearn.data.loading import load_data
 from recunlearn.data.split_types import Split
 from recunlearn.data.splits import make_split
 from recunlearn.data.types import Dataset
 from recunlearn.evaluation.evaluator import EvalResult, evaluate
+from recunlearn.evaluation.spec import EvalSpec
 from recunlearn.experiments import rundir
-from recunlearn.experiments.spec import DataSpec, EvalSpec, RunSpec
+from recunlearn.experiments.spec import RunSpec
 from recunlearn.models.base import Recommender
 from recunlearn.models.diagnostics import dead_dimensions, dead_dimensions_warning
 from recunlearn.models.registry import make_model
@@ -51,19 +51,6 @@ class TrainedRun:
     metrics: dict[str, Any] = field(default_factory=dict)
     test: EvalResult | None = None
     path: Path | None = None
-
-
-def load_data(spec: DataSpec) -> Dataset:
-    """Load a dataset and apply the spec's binarisation and k-core filter (in that order)."""
-    options = dict(spec.options)
-    if spec.attributes_path is not None:
-        options["attributes_path"] = spec.attributes_path
-    dataset = load_dataset(spec.name, spec.data_dir, **options)
-    if spec.binarize_threshold is not None:
-        dataset = binarize(dataset, spec.binarize_threshold)
-    if spec.min_user_interactions or spec.min_item_interactions or spec.binarize_threshold:
-        dataset = k_core(dataset, spec.min_user_interactions, spec.min_item_interactions)
-    return dataset
 
 
 def evaluate_test(

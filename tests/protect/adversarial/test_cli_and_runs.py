@@ -11,8 +11,9 @@ import torch
 from typer.testing import CliRunner
 
 from recunlearn.cli.main import app
+from recunlearn.data.spec import DataSpec
 from recunlearn.experiments import rundir
-from recunlearn.experiments.spec import DataSpec, RunSpec
+from recunlearn.experiments.spec import RunSpec
 from recunlearn.experiments.train import load_trained, train_run
 from recunlearn.protect.adversarial.config import AdversaryConfig
 

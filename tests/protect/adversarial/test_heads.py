@@ -7,8 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from recunlearn.audit.nets import ParallelMLP
 from recunlearn.protect.adversarial.config import AttributeAdversary
-from recunlearn.protect.adversarial.heads import AttributeHead, ParallelMLP
+from recunlearn.protect.adversarial.heads import AttributeHead
 from recunlearn.protect.adversarial.targets import make_targets
 
 

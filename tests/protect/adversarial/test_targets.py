@@ -7,10 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
+from recunlearn.audit.nets import inverse_frequency_weights
 from recunlearn.core.errors import ConfigError
 from recunlearn.data.types import Dataset
 from recunlearn.protect.adversarial.config import AttributeAdversary
-from recunlearn.protect.adversarial.targets import inverse_frequency_weights, make_targets
+from recunlearn.protect.adversarial.targets import make_targets
 
 
 def test_inverse_frequency_matches_the_advx_weights():

@@ -23,6 +23,7 @@ from recunlearn.bench.registry import CellContext, CellOutput, register_kind
 @register_kind("timing", protocol="loo_full", exclusive=True)
 def timing_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     """Time LEGO (with and without its store) and D2DFR on a sequence of requirements."""
+    from recunlearn.data.fingerprint import dataset_fingerprint
     from recunlearn.experiments import rundir
     from recunlearn.experiments.train import load_trained
     from recunlearn.protect.posthoc.base import labels_from_dataset, model_scorer
@@ -82,6 +83,6 @@ def timing_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
             "threads": ctx.threads,
         },
         protocol={"timing": "wall seconds per request, one process, nothing else running"},
-        dataset={"label": dataset.label, "fingerprint": rundir.dataset_fingerprint(dataset)},
+        dataset={"label": dataset.label, "fingerprint": dataset_fingerprint(dataset)},
         wall={"sequence": sum(r["seconds"] for r in rows)},
     )

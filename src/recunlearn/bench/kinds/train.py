@@ -58,6 +58,7 @@ def per_user_arrays(frame: pd.DataFrame, columns: tuple[str, ...] = ("HR@10", "N
 def train_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     """Train (or reuse) a base model and evaluate it on the test split."""
     from recunlearn.core.errors import DataError
+    from recunlearn.data.fingerprint import dataset_fingerprint
     from recunlearn.experiments import rundir
     from recunlearn.experiments.train import load_trained, train_run
 
@@ -86,7 +87,7 @@ def train_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
             "split_params": metrics.get("split_params"),
             "evaluation": spec.evaluation.model_dump(mode="json"),
         },
-        dataset={"label": dataset.label, "fingerprint": rundir.dataset_fingerprint(dataset)},
+        dataset={"label": dataset.label, "fingerprint": dataset_fingerprint(dataset)},
         per_user=per_user_arrays(frame),
         wall={"train": float(metrics.get("train_seconds") or 0.0)},
     )

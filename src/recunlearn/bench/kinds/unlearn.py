@@ -69,7 +69,7 @@ def attack_summary(report: Any, attributes: list[str]) -> dict[str, Any]:
 def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     """Unlearn a requirement from a base run; evaluate HR/NDCG@10 and attack the result."""
     from recunlearn.audit import audit
-    from recunlearn.experiments.rundir import dataset_fingerprint
+    from recunlearn.data.fingerprint import dataset_fingerprint
     from recunlearn.experiments.train import evaluate_test, load_trained
     from recunlearn.experiments.unlearn import unlearn_run
 

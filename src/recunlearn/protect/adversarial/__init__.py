@@ -20,12 +20,8 @@ from recunlearn.protect.adversarial.config import (
     validate_config,
 )
 from recunlearn.protect.adversarial.grl import GradientReversal, grad_reverse
-from recunlearn.protect.adversarial.heads import AttributeHead, ParallelMLP
-from recunlearn.protect.adversarial.targets import (
-    AttributeTargets,
-    inverse_frequency_weights,
-    make_targets,
-)
+from recunlearn.protect.adversarial.heads import AttributeHead
+from recunlearn.protect.adversarial.targets import AttributeTargets, make_targets
 from recunlearn.protect.adversarial.trainer import (
     AdversarialTrainer,
     attach_adversaries,
@@ -39,10 +35,8 @@ __all__ = [
     "AttributeHead",
     "AttributeTargets",
     "GradientReversal",
-    "ParallelMLP",
     "attach_adversaries",
     "grad_reverse",
-    "inverse_frequency_weights",
     "make_targets",
     "parse_adversary",
     "representation_dim",

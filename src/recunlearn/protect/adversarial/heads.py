@@ -1,86 +1,13 @@
-"""Adversary heads: several independent MLPs per attribute, evaluated in one batched product.
-
-A head group for one attribute holds ``n_heads`` MLPs of the same shape. Their weights are
-stacked (``n_heads x fan_in x fan_out``) so the whole group is one ``baddbmm`` per layer. Each
-head draws its own input-dropout mask from a dedicated generator, so attaching heads never
-consumes the global torch random stream (with lambda = 0 the recommender trains exactly as
-without heads).
-"""
+"""Adversary heads: several independent MLPs per attribute (:class:`~recunlearn.audit.nets.ParallelMLP`),
+their losses on labelled users and their ensemble predictions."""
 
 from __future__ import annotations
-
-import math
 
 import torch
 import torch.nn.functional as F
 
+from recunlearn.audit.nets import ParallelMLP
 from recunlearn.protect.adversarial.targets import AttributeTargets
-
-_ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
-
-
-class ParallelMLP(torch.nn.Module):
-    """``n_heads`` MLPs ``in_dim -> hidden... -> out_dim`` with input dropout.
-
-    Args:
-        n_heads: number of independent heads.
-        in_dim: input size.
-        hidden: hidden layer sizes (``()`` = one linear layer).
-        out_dim: output size.
-        activation: ``relu``, ``sigmoid`` or ``tanh`` between layers.
-        dropout: input dropout probability (independent mask per head).
-        generator: seeds the initialisation (torch ``Linear``'s default: weights and biases
-            uniform in +-1/sqrt(fan_in)).
-    """
-
-    def __init__(
-        self,
-        n_heads: int,
-        in_dim: int,
-        hidden: tuple[int, ...],
-        out_dim: int,
-        *,
-        activation: str = "relu",
-        dropout: float = 0.0,
-        generator: torch.Generator | None = None,
-    ) -> None:
-        super().__init__()
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}")
-        sizes = [in_dim, *hidden, out_dim]
-        self.n_heads = n_heads
-        self.activation = activation
-        self.dropout = float(dropout)
-        self.weights = torch.nn.ParameterList()
-        self.biases = torch.nn.ParameterList()
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-            bound = 1.0 / math.sqrt(fan_in)
-            w = torch.empty(n_heads, fan_in, fan_out).uniform_(-bound, bound, generator=generator)
-            b = torch.empty(n_heads, fan_out).uniform_(-bound, bound, generator=generator)
-            self.weights.append(torch.nn.Parameter(w))
-            self.biases.append(torch.nn.Parameter(b))
-
-    def forward(
-        self, x: torch.Tensor, *, generator: torch.Generator | None = None, frozen: bool = False
-    ) -> torch.Tensor:
-        """Outputs of every head, ``(n_heads, n, out_dim)``, for inputs ``x`` ``(n, in_dim)``.
-
-        Dropout is applied when ``generator`` is given (training) and ``dropout > 0``;
-        ``frozen`` sends no gradient to the heads' parameters (only to ``x``).
-        """
-        h = x.unsqueeze(0).expand(self.n_heads, *x.shape)
-        if generator is not None and self.dropout > 0:
-            keep = torch.rand(h.shape, generator=generator, dtype=h.dtype) >= self.dropout
-            h = h * keep / (1.0 - self.dropout)
-        act = _ACTIVATIONS[self.activation]
-        last = len(self.weights) - 1
-        for index, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            if frozen:
-                w, b = w.detach(), b.detach()
-            h = torch.baddbmm(b.unsqueeze(1), h, w)
-            if index < last:
-                h = act(h)
-        return h
 
 
 class AttributeHead(torch.nn.Module):

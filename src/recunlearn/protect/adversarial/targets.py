@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from recunlearn.audit.nets import inverse_frequency_weights
 from recunlearn.core.errors import ConfigError
 from recunlearn.data.types import Attribute, Dataset
 from recunlearn.protect.adversarial.config import AttributeAdversary
@@ -85,27 +86,6 @@ class AttributeTargets:
         else:
             out["scale"] = self.scale
         return out
-
-
-def inverse_frequency_weights(codes: np.ndarray, n_classes: int) -> np.ndarray:
-    """Class weights proportional to ``1 / count`` among ``codes`` (>= 0), normalised to sum 1.
-
-    Classes absent from ``codes`` get weight 0 (no example of theirs is ever weighted). With
-    two classes this is the share of the *other* class: ML-1M gender (28 % F) -> [0.72, 0.28],
-    the AdvX weights.
-
-    Raises:
-        ValueError: no code given.
-    """
-    codes = np.asarray(codes, dtype=np.int64)
-    codes = codes[codes >= 0]
-    if codes.size == 0:
-        raise ValueError("no labelled example to compute class weights from")
-    counts = np.bincount(codes, minlength=n_classes).astype(np.float64)
-    weights = np.zeros(n_classes)
-    present = counts > 0
-    weights[present] = 1.0 / counts[present]
-    return weights / weights.sum()
 
 
 def _suggest(dataset: Dataset, kind: str) -> str:
