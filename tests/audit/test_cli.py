@@ -15,7 +15,7 @@ from recunlearn.experiments.spec import RunSpec
 from recunlearn.experiments.train import train_run
 
 runner = CliRunner()
-OUTPUTS = {"records.json", "summary.md", "leakage.png", "projection_pca.png"}
+OUTPUTS = {".recunlearn", "records.json", "summary.md", "leakage.png", "projection_pca.png"}
 
 
 def invoke(*args: str):

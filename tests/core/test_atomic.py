@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recunlearn.core.atomic import atomic_directory, atomic_write_text
+from recunlearn.core.atomic import OWNER_MARK, atomic_directory, atomic_write_text, is_own_directory
 from recunlearn.core.errors import ConfigError
 
 
@@ -14,13 +14,19 @@ def test_directory_appears_only_when_complete(tmp_path):
         (tmp / "a.txt").write_text("x")
         assert not final.exists()
     assert (final / "a.txt").read_text() == "x"
+    assert is_own_directory(final)
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def _old_output(final):
+    final.mkdir()
+    (final / OWNER_MARK).write_text("run\n")
+    (final / "old.txt").write_text("old")
 
 
 def test_failure_leaves_no_trace_and_keeps_the_old_output(tmp_path):
     final = tmp_path / "run"
-    final.mkdir()
-    (final / "old.txt").write_text("old")
+    _old_output(final)
     with pytest.raises(RuntimeError), atomic_directory(final, overwrite=True) as tmp:
         (tmp / "new.txt").write_text("new")
         raise RuntimeError("killed")
@@ -30,16 +36,15 @@ def test_failure_leaves_no_trace_and_keeps_the_old_output(tmp_path):
 
 def test_overwrite_replaces(tmp_path):
     final = tmp_path / "run"
-    final.mkdir()
-    (final / "old.txt").write_text("old")
+    _old_output(final)
     with atomic_directory(final, overwrite=True) as tmp:
         (tmp / "new.txt").write_text("new")
-    assert sorted(p.name for p in final.iterdir()) == ["new.txt"]
+    assert sorted(p.name for p in final.iterdir()) == [OWNER_MARK, "new.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
 def test_existing_directory_is_refused(tmp_path):
-    (tmp_path / "run").mkdir()
+    _old_output(tmp_path / "run")
     with pytest.raises(ConfigError, match="already exists"), atomic_directory(tmp_path / "run"):
         pass
 
@@ -50,3 +55,36 @@ def test_atomic_write_text(tmp_path):
     atomic_write_text(path, '{"a": 1}')
     assert path.read_text() == '{"a": 1}'
     assert [p.name for p in path.parent.iterdir()] == ["f.json"]
+
+
+def test_overwrite_refuses_a_folder_recunlearn_did_not_write(tmp_path):
+    final = tmp_path / "mine"
+    final.mkdir()
+    (final / "important.txt").write_text("keep me")
+    with (
+        pytest.raises(ConfigError, match="not a directory recunlearn wrote"),
+        atomic_directory(final, overwrite=True),
+    ):
+        pass
+    assert (final / "important.txt").read_text() == "keep me"
+
+
+def test_a_directory_created_meanwhile_is_not_replaced(tmp_path):
+    final = tmp_path / "run"
+    with (
+        pytest.raises(ConfigError, match="created by another process"),
+        atomic_directory(final) as tmp,
+    ):
+        (tmp / "mine.txt").write_text("second")
+        with atomic_directory(final) as other:  # another writer finishes first
+            (other / "theirs.txt").write_text("first")
+    assert sorted(p.name for p in final.iterdir()) == [OWNER_MARK, "theirs.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_an_empty_folder_may_be_filled(tmp_path):
+    final = tmp_path / "run"
+    final.mkdir()
+    with atomic_directory(final) as tmp:
+        (tmp / "a.txt").write_text("x")
+    assert (final / "a.txt").exists()

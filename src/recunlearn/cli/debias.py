@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from recunlearn.cli.console import console, print_table
+from recunlearn.core.atomic import check_writable
 from recunlearn.core.errors import RecunlearnError
 
 
@@ -24,28 +25,6 @@ def _parse_sets(items: list[str] | None) -> dict[str, Any]:
         except json.JSONDecodeError:
             out[key.strip()] = value.strip()
     return out
-
-
-def write_run(out: Path, outcomes: list, *, overwrite: bool = False) -> None:
-    """Write ``config.json``, ``metrics.json`` and ``per_user_metrics.csv`` (one block per
-    seed) into ``out`` through a temporary directory renamed into place."""
-    from recunlearn.core.atomic import atomic_directory
-
-    with atomic_directory(out, overwrite=overwrite) as tmp:
-        configs = [o.record["config"] for o in outcomes]
-        (tmp / "config.json").write_text(
-            json.dumps(configs if len(configs) > 1 else configs[0], indent=2, default=str)
-        )
-        metrics = [{k: v for k, v in o.record.items() if k not in ("config",)} for o in outcomes]
-        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
-        frames = []
-        for o in outcomes:
-            frame = o.per_user.copy()
-            frame.insert(0, "seed", o.record["seed"])
-            frames.append(frame)
-        import pandas as pd
-
-        pd.concat(frames).to_csv(tmp / "per_user_metrics.csv", index=False)
 
 
 def debias(
@@ -71,12 +50,11 @@ def debias(
 
     from recunlearn.data.feedback import load_debias_data
     from recunlearn.debias.metrics import DEFAULT_CONVENTION
-    from recunlearn.experiments.debias import DebiasConfig, execute
+    from recunlearn.experiments.debias import DebiasConfig, execute, write_debias_run
 
     seeds = seed or [0]
     try:
-        if out.exists() and not overwrite:
-            raise RecunlearnError(f"{out} already exists (pass --overwrite to replace it)")
+        check_writable(out, overwrite=overwrite)
         options = _parse_sets(option)
         data = load_debias_data(dataset, data_dir, threshold=threshold)
         outcomes = [
@@ -93,7 +71,7 @@ def debias(
             )
             for s in seeds
         ]
-        write_run(out, outcomes, overwrite=overwrite)
+        write_debias_run(out, outcomes, overwrite=overwrite)
     except (RecunlearnError, OSError, ValueError) as exc:
         console.print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True)
         raise typer.Exit(code=2) from None

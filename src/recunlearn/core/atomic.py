@@ -2,10 +2,17 @@
 
 A reader therefore sees either the previous complete output or the new complete output, never
 a half-written one, and a crash leaves at most a hidden ``.tmp-*`` sibling behind.
+
+Every directory written here carries an owner mark (:data:`OWNER_MARK`, naming what wrote it).
+An existing directory is only ever replaced when it carries the mark (or is an output written
+before the mark existed, recognised by its files): ``--overwrite`` on a folder of the user's
+own is refused. Two processes writing the same new directory cannot both succeed: the second
+rename finds the first one's complete directory and fails with a clear error.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -15,35 +22,96 @@ from pathlib import Path
 
 from recunlearn.core.errors import ConfigError
 
+OWNER_MARK = ".recunlearn"
+"""File in every directory recunlearn writes; its text names the kind of output."""
+
+LEGACY_SIGNATURES: tuple[tuple[str, ...], ...] = (
+    ("config.json", "metrics.json"),
+    ("records.json", "summary.md"),
+)
+"""File sets that identify an output written before :data:`OWNER_MARK` existed."""
+
+
+def is_own_directory(path: str | Path) -> bool:
+    """True when ``path`` is a directory recunlearn wrote (owner mark or a legacy layout)."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    if (path / OWNER_MARK).is_file():
+        return True
+    return any(all((path / name).is_file() for name in names) for names in LEGACY_SIGNATURES)
+
+
+def check_writable(final: str | Path, *, overwrite: bool = False) -> None:
+    """Raise before any work when ``final`` cannot be written.
+
+    Raises:
+        ConfigError: ``final`` exists, is not an empty folder, and ``overwrite`` is false or it
+            is not a directory recunlearn wrote; or its parent folder cannot be written.
+    """
+    final = Path(final)
+    if final.exists() and not (final.is_dir() and not any(final.iterdir())):
+        if not overwrite:
+            raise ConfigError(f"{final} already exists (pass --overwrite to replace it)")
+        if not is_own_directory(final):
+            raise ConfigError(
+                f"{final} is not a directory recunlearn wrote (no {OWNER_MARK} file): refusing "
+                "to replace it; choose another output path"
+            )
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the folder {final.parent}: {exc.strerror}") from exc
+    if not os.access(final.parent, os.W_OK):
+        raise ConfigError(f"cannot write into {final.parent}: permission denied")
+
 
 @contextmanager
-def atomic_directory(final: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+def atomic_directory(
+    final: str | Path, *, overwrite: bool = False, kind: str = "output"
+) -> Iterator[Path]:
     """Yield a temporary directory that replaces ``final`` when the block succeeds.
 
     Args:
         final: the directory to create.
-        overwrite: replace an existing ``final`` (otherwise its existence is an error,
-            checked before any work is done).
+        overwrite: replace an existing ``final`` that recunlearn wrote (otherwise its existence
+            is an error, checked before any work is done and again at the final rename).
+        kind: what is written (stored in the owner mark), e.g. ``run`` or ``audit``.
 
     Raises:
-        ConfigError: ``final`` exists and ``overwrite`` is false.
+        ConfigError: see :func:`check_writable`; or another process created ``final`` while
+            this one was writing (nothing of either is lost).
     """
     final = Path(final)
-    if final.exists() and not overwrite:
-        raise ConfigError(f"{final} already exists (pass overwrite to replace it)")
-    final.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(final, overwrite=overwrite)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
         yield tmp
-        if final.exists():
+        (tmp / OWNER_MARK).write_text(kind + "\n")
+        if final.exists() and overwrite and any(final.iterdir()):
+            check_writable(final, overwrite=True)
             trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
             os.replace(final, trash / final.name)
             os.replace(tmp, final)
             shutil.rmtree(trash, ignore_errors=True)
         else:
-            os.replace(tmp, final)
+            _rename_new(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _rename_new(tmp: Path, final: Path) -> None:
+    """Rename ``tmp`` to a ``final`` that must not have appeared meanwhile."""
+    if final.exists() and not (final.is_dir() and not any(final.iterdir())):
+        raise ConfigError(f"{final} was created by another process while this one was writing")
+    try:
+        os.rename(tmp, final)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            raise ConfigError(
+                f"{final} was created by another process while this one was writing"
+            ) from exc
         raise
 
 

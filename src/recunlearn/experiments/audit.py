@@ -13,6 +13,7 @@ from recunlearn.audit.core import audit
 from recunlearn.audit.inputs import AttributeTable, EmbeddingTable, normalise_ids
 from recunlearn.audit.io import read_attributes, read_embeddings, read_ids
 from recunlearn.audit.leakage_report import LeakageReport
+from recunlearn.core.atomic import check_writable
 from recunlearn.core.errors import ConfigError, DataError
 from recunlearn.data.loading import load_data
 from recunlearn.data.types import Dataset
@@ -123,8 +124,7 @@ def run_audit(
         ConfigError: bad options, or ``out`` exists without ``overwrite`` (checked first).
         DataError: bad inputs.
     """
-    if out.exists() and not overwrite:
-        raise ConfigError(f"{out} already exists (pass --overwrite to replace it)")
+    check_writable(out, overwrite=overwrite)
     if quick and attackers:
         raise ConfigError("--quick and --attackers exclude each other")
     names = list(QUICK_ATTACKERS if quick else (attackers or DEFAULT_ATTACKERS))

@@ -55,7 +55,7 @@ def write_audit_folder(
         ConfigError: ``out`` exists and ``overwrite`` is false.
     """
     out = Path(out)
-    with atomic_directory(out, overwrite=overwrite) as tmp:
+    with atomic_directory(out, overwrite=overwrite, kind="audit") as tmp:
         report.to_json(tmp / RECORDS)
         (tmp / SUMMARY).write_text(report.to_markdown() + "\n")
         plot_leakage(report, tmp / LEAKAGE_PNG)

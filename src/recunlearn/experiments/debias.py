@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,6 +22,7 @@ from recunlearn.data.feedback import DebiasData, DebiasSplit, load_debias_data, 
 from recunlearn.debias.metrics import DEFAULT_CONVENTION, evaluate_all, headline
 from recunlearn.debias.registry import TOP_K, default_options, make_trainer
 from recunlearn.debias.trainer import DebiasTrainer
+from recunlearn.experiments.rundir import write_run_directory
 
 PROTOCOL = "family_A_split_5_5_90"
 
@@ -132,3 +134,22 @@ def execute(config: DebiasConfig | dict[str, Any], data: DebiasData | None = Non
 def run_debias(config: DebiasConfig | dict[str, Any], data: DebiasData | None = None) -> dict:
     """Run one cell and return its JSON-able record (see :func:`execute`)."""
     return execute(config, data).record
+
+
+def write_debias_run(
+    out: str | Path, outcomes: list[DebiasOutcome], *, overwrite: bool = False
+) -> Path:
+    """Write ``config.json``, ``metrics.json`` and ``per_user_metrics.csv`` (one block per
+    seed) as a run directory (see :func:`recunlearn.experiments.rundir.write_run_directory`)."""
+    configs = [o.record["config"] for o in outcomes]
+    frames = []
+    for outcome in outcomes:
+        frame = outcome.per_user.copy()
+        frame.insert(0, "seed", outcome.record["seed"])
+        frames.append(frame)
+    files = {
+        "config.json": configs if len(configs) > 1 else configs[0],
+        "metrics.json": [{k: v for k, v in o.record.items() if k != "config"} for o in outcomes],
+        "per_user_metrics.csv": pd.concat(frames),
+    }
+    return write_run_directory(out, files, kind="debias", overwrite=overwrite)

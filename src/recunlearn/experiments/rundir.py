@@ -1,4 +1,5 @@
-"""The run directory: what a trained (or unlearned) run leaves on disk, and reading it back.
+"""The run directory: what a trained, unlearned or debiased run leaves on disk, the one function
+that writes it (:func:`write_run_directory`), and reading it back.
 
 Layout::
 
@@ -11,11 +12,14 @@ Layout::
     metrics.json                test / validation metrics, loss log, wall times
     per_user_metrics.parquet    user_id + one column per metric (for significance tests)
     recommendations.parquet     user_id, rank, item_id, score (top-K per test user, raw ids)
+    .recunlearn                 owner mark: only a directory carrying it is ever replaced
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from safetensors.torch import save_file
 
+from recunlearn.core.atomic import atomic_directory
 from recunlearn.core.errors import DataError
 from recunlearn.core.provenance import versions
 from recunlearn.data.fingerprint import dataset_fingerprint
@@ -133,3 +139,52 @@ def read_embeddings(path: str | Path, id_column: str = "user_id") -> tuple[np.nd
         raise DataError(f"no '{id_column}' column", path=path, field=id_column)
     columns = [c for c in frame.columns if c != id_column]
     return frame[id_column].to_numpy(), frame[columns].to_numpy(np.float32)
+
+
+RunFile = Mapping[str, Any] | list[Any] | pd.DataFrame | Path | str | bytes
+"""What :func:`write_run_directory` writes under a file name (see there)."""
+
+
+def write_run_directory(
+    out: str | Path, files: Mapping[str, RunFile], *, kind: str = "run", overwrite: bool = False
+) -> Path:
+    """Write a run directory atomically: every file or none, and only over one of ours.
+
+    The file name decides the format: ``.json`` (a mapping or list, NaN written as null),
+    ``.parquet`` / ``.csv`` (a data frame, no index), ``.safetensors`` (a mapping of tensors);
+    a :class:`~pathlib.Path` value is copied, ``str`` / ``bytes`` are written as they are.
+
+    Args:
+        out: the directory to create.
+        files: file name -> content.
+        kind: what the directory holds (``run``, ``unlearned``, ``debias``), kept in its mark.
+        overwrite: replace an existing run directory (never a folder recunlearn did not write).
+
+    Raises:
+        ConfigError: ``out`` exists without ``overwrite``, or is not ours, or appeared
+            meanwhile (see :func:`recunlearn.core.atomic.atomic_directory`).
+    """
+    out = Path(out)
+    with atomic_directory(out, overwrite=overwrite, kind=kind) as tmp:
+        for name, content in files.items():
+            _write_file(tmp / name, content)
+    return out
+
+
+def _write_file(path: Path, content: RunFile) -> None:
+    suffix = path.suffix.lower()
+    if isinstance(content, Path):
+        shutil.copy2(content, path)
+    elif isinstance(content, pd.DataFrame):
+        if suffix == ".csv":
+            content.to_csv(path, index=False)
+        else:
+            content.to_parquet(path, index=False)
+    elif suffix == ".safetensors":
+        save_file(dict(content), str(path))
+    elif suffix == ".json":
+        path.write_text(json.dumps(_clean(content), indent=2, default=str) + "\n")
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(str(content))

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
-from recunlearn.core.atomic import atomic_directory
+from recunlearn.core.atomic import check_writable
 from recunlearn.core.errors import ConfigError, DataError
 from recunlearn.data.loading import load_data
 from recunlearn.data.split_types import Split
@@ -126,8 +126,8 @@ def train_run(
         ConfigError: unknown model / option / protocol, or ``out`` exists without overwrite.
         DataError: problems in the data.
     """
-    if out is not None and Path(out).exists() and not overwrite:
-        raise ConfigError(f"{out} already exists (pass --overwrite to replace it)")
+    if out is not None:
+        check_writable(out, overwrite=overwrite)
     model = make_model(spec.model, **spec.model_options)  # fail fast on bad options
     if dataset is None:
         dataset = load_data(spec.data)
@@ -179,32 +179,27 @@ def per_user_frame(dataset: Dataset, result: EvalResult) -> pd.DataFrame:
 
 def write_run(run: TrainedRun, out: str | Path, *, overwrite: bool = False) -> Path:
     """Write ``run`` as a run directory, atomically (temporary folder, then rename)."""
-    out = Path(out)
-    with atomic_directory(out, overwrite=overwrite) as tmp:
-        payload = rundir.config_payload(run.spec, run.dataset, resolved_config(run.model))
-        rundir.write_json(tmp / rundir.CONFIG, payload)
-        save_file(run.model.state_tensors(), str(tmp / rundir.WEIGHTS))
-        users = run.model.user_embeddings()
-        rundir.embedding_frame(run.dataset.user_ids, users, "user_id").to_parquet(
-            tmp / rundir.USER_EMBEDDINGS, index=False
+    files: dict[str, Any] = {
+        rundir.CONFIG: rundir.config_payload(run.spec, run.dataset, resolved_config(run.model)),
+        rundir.WEIGHTS: run.model.state_tensors(),
+        rundir.USER_EMBEDDINGS: rundir.embedding_frame(
+            run.dataset.user_ids, run.model.user_embeddings(), "user_id"
+        ),
+    }
+    try:
+        files[rundir.ITEM_EMBEDDINGS] = rundir.embedding_frame(
+            run.dataset.item_ids, run.model.item_embeddings(), "item_id"
         )
-        try:
-            items = run.model.item_embeddings()
-            rundir.embedding_frame(run.dataset.item_ids, items, "item_id").to_parquet(
-                tmp / rundir.ITEM_EMBEDDINGS, index=False
-            )
-        except NotImplementedError:
-            logger.info(
-                "%s has no item table: %s not written", run.spec.model, rundir.ITEM_EMBEDDINGS
-            )
-        rundir.write_json(tmp / rundir.METRICS, run.metrics)
-        if run.test is not None:
-            per_user_frame(run.dataset, run.test).to_parquet(tmp / rundir.PER_USER, index=False)
-            recommendations_frame(run.dataset, run.split.test.users, run.test).to_parquet(
-                tmp / rundir.RECOMMENDATIONS, index=False
-            )
-    run.path = out
-    return out
+    except NotImplementedError:
+        logger.info("%s has no item table: %s not written", run.spec.model, rundir.ITEM_EMBEDDINGS)
+    files[rundir.METRICS] = run.metrics
+    if run.test is not None:
+        files[rundir.PER_USER] = per_user_frame(run.dataset, run.test)
+        files[rundir.RECOMMENDATIONS] = recommendations_frame(
+            run.dataset, run.split.test.users, run.test
+        )
+    run.path = rundir.write_run_directory(out, files, overwrite=overwrite)
+    return run.path
 
 
 def resolved_config(model: Recommender) -> dict[str, Any]:

@@ -9,7 +9,6 @@ run's spec plus an ``unlearning`` section (method, options, requirement, source 
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import torch
 
-from recunlearn.core.atomic import atomic_directory
+from recunlearn.core.atomic import check_writable
 from recunlearn.core.errors import ConfigError
 from recunlearn.data.types import Dataset
 from recunlearn.evaluation.evaluator import EvalResult
@@ -102,8 +101,8 @@ def unlearn_run(
         overwrite: replace an existing ``out``.
         dataset: the source run's data, already loaded (checked against its fingerprint).
     """
-    if out is not None and Path(out).exists() and not overwrite:
-        raise ConfigError(f"{out} already exists (pass --overwrite to replace it)")
+    if out is not None:
+        check_writable(out, overwrite=overwrite)
     requirement = Requirement.parse(forget)
     unlearner = make_unlearner(method, **(options or {}))
     run = load_trained(source, dataset=dataset)
@@ -142,26 +141,27 @@ def write_unlearned(result: UnlearnedRun, out: Path, *, overwrite: bool = False)
     """Write an unlearned run directory atomically."""
     run = result.source
     assert run.path is not None
-    with atomic_directory(out, overwrite=overwrite) as tmp:
-        payload = rundir.config_payload(run.spec, run.dataset, resolved_config(run.model))
-        payload["unlearning"] = {
-            "method": result.metrics["method"],
-            "options": result.metrics["options"],
-            "requirement": result.metrics["requirement"],
-            "source_run": str(Path(run.path).resolve()),
-            "source_config_hash": run.spec.fingerprint(),
-        }
-        rundir.write_json(tmp / rundir.CONFIG, payload)
-        shutil.copy2(run.path / rundir.WEIGHTS, tmp / rundir.WEIGHTS)
-        if (run.path / rundir.ITEM_EMBEDDINGS).exists():
-            shutil.copy2(run.path / rundir.ITEM_EMBEDDINGS, tmp / rundir.ITEM_EMBEDDINGS)
-        rundir.embedding_frame(run.dataset.user_ids, result.protected, "user_id").to_parquet(
-            tmp / rundir.USER_EMBEDDINGS, index=False
-        )
-        rundir.write_json(tmp / rundir.METRICS, result.metrics)
-        per_user_frame(run.dataset, result.after).to_parquet(tmp / rundir.PER_USER, index=False)
-        recommendations_frame(run.dataset, run.split.test.users, result.after).to_parquet(
-            tmp / rundir.RECOMMENDATIONS, index=False
-        )
-    result.path = out
-    return out
+    payload = rundir.config_payload(run.spec, run.dataset, resolved_config(run.model))
+    payload["unlearning"] = {
+        "method": result.metrics["method"],
+        "options": result.metrics["options"],
+        "requirement": result.metrics["requirement"],
+        "source_run": str(Path(run.path).resolve()),
+        "source_config_hash": run.spec.fingerprint(),
+    }
+    files: dict[str, Any] = {
+        rundir.CONFIG: payload,
+        rundir.WEIGHTS: run.path / rundir.WEIGHTS,
+        rundir.USER_EMBEDDINGS: rundir.embedding_frame(
+            run.dataset.user_ids, result.protected, "user_id"
+        ),
+        rundir.METRICS: result.metrics,
+        rundir.PER_USER: per_user_frame(run.dataset, result.after),
+        rundir.RECOMMENDATIONS: recommendations_frame(
+            run.dataset, run.split.test.users, result.after
+        ),
+    }
+    if (run.path / rundir.ITEM_EMBEDDINGS).exists():
+        files[rundir.ITEM_EMBEDDINGS] = run.path / rundir.ITEM_EMBEDDINGS
+    result.path = rundir.write_run_directory(out, files, kind="unlearned", overwrite=overwrite)
+    return result.path
