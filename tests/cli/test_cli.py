@@ -49,9 +49,16 @@ def test_train_then_evaluate(tmp_path):
 def test_train_refuses_to_overwrite(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
+    (out / "notes.txt").write_text("mine")
     result = invoke("train", "--model", "mf", "--epochs", "1", "--quiet", "--out", str(out))
     assert result.exit_code == 2
     assert "already exists" in result.output
+    result = invoke(
+        "train", "--model", "mf", "--epochs", "1", "--quiet", "--out", str(out), "--overwrite"
+    )
+    assert result.exit_code == 2
+    assert "not a directory recunlearn wrote" in " ".join(result.output.split())
+    assert (out / "notes.txt").read_text() == "mine"
 
 
 def test_unknown_model_is_a_clear_error(tmp_path):
