@@ -107,7 +107,7 @@ def test_custom_attacker_registration():
         X, y = _data(k=2)
         assert Attacker("dummy_test", "categorical", 2).fit(X, y).predict_proba(X).shape == (90, 2)
     finally:
-        ATTACKERS.pop("dummy_test")
+        ATTACKERS.unregister("dummy_test")
 
 
 def test_bad_kind_or_classes():

@@ -11,8 +11,8 @@ code averages per-batch scores weighted by batch size); run inside the audit, th
 sees standardised targets (the audit standardises every regressor's target) instead of
 value / 60 -- use :func:`advx_attack` for the exact scaled-target protocol.
 
-:data:`ADVX_ATTACKER` is an :class:`~recunlearn.audit.AttackerSpec` to pass to
-``audit(..., attackers=[..., ADVX_ATTACKER])``; it is not registered globally.
+:data:`ADVX_ATTACKER` is an :class:`~recunlearn.audit.AttackerSpec` (registered as ``advx_mlp``) to pass to
+``audit(..., attackers=[..., "advx_mlp"])``; it is not among the default attackers.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ ADVX_ATTACKER = AttackerSpec(
     _regressor,
     cost=1.0,
 )
-"""The AdvX attacker as an audit attacker (not registered: pass the object to ``audit``)."""
+"""The AdvX attacker as an audit attacker (registered as ``advx_mlp``; not a default attacker)."""
 
 
 def advx_attack(

@@ -47,6 +47,7 @@ from sklearn.svm import SVC, SVR
 
 from recunlearn.audit.torch_mlp import TorchMLPClassifier, TorchMLPRegressor
 from recunlearn.core.errors import ConfigError
+from recunlearn.core.registry import Registry
 from recunlearn.core.threads import limit_threads
 from recunlearn.data.types import AttributeKind
 
@@ -189,7 +190,7 @@ def _torch_regressor(seed: int) -> TorchMLPRegressor:
 
 
 # -------------------------------------------------------------------------------- registry
-ATTACKERS: dict[str, AttackerSpec] = {}
+ATTACKERS: Registry[AttackerSpec] = Registry("attacker")
 """Every registered attacker by name, in registration order."""
 
 
@@ -202,10 +203,7 @@ def register_attacker(spec: AttackerSpec, *, replace: bool = False) -> AttackerS
     Raises:
         ConfigError: the name is taken and ``replace`` is false.
     """
-    if spec.name in ATTACKERS and not replace:
-        raise ConfigError(f"attacker '{spec.name}' is already registered")
-    ATTACKERS[spec.name] = spec
-    return spec
+    return ATTACKERS.register(spec.name, spec, replace=replace)
 
 
 for _spec in (
@@ -259,7 +257,9 @@ for _spec in (
     register_attacker(_spec)
 
 DEFAULT_ATTACKERS: tuple[str, ...] = tuple(ATTACKERS)
-"""Every built-in attacker (the default of :func:`recunlearn.audit.audit`)."""
+"""Every built-in general-purpose attacker (the default of :func:`recunlearn.audit.audit`)."""
+
+ATTACKERS.register_lazy("advx_mlp", "recunlearn.audit.advx_attacker:ADVX_ATTACKER")
 
 QUICK_ATTACKERS: tuple[str, ...] = ("paper_mlp", "logreg")
 """The papers' attacker plus the cheapest strong one (``--quick``)."""
@@ -271,11 +271,7 @@ def get_attacker(name: str) -> AttackerSpec:
     Raises:
         ConfigError: unknown name (the message lists the known ones).
     """
-    try:
-        return ATTACKERS[name]
-    except KeyError:
-        known = ", ".join(ATTACKERS)
-        raise ConfigError(f"unknown attacker '{name}' (known: {known})") from None
+    return ATTACKERS.get(name)
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from recunlearn.core.errors import ConfigError
+from recunlearn.core.registry import Registry
 
 
 @dataclass
@@ -120,7 +120,7 @@ class CellKind:
     description: str = ""
 
 
-KINDS: dict[str, CellKind] = {}
+KINDS: Registry[CellKind] = Registry("cell kind")
 """Registered kinds by name."""
 
 
@@ -148,12 +148,10 @@ def register_kind(
     """
 
     def decorate(function: CellFunction) -> CellFunction:
-        if name in KINDS and not replace and KINDS[name].run is not function:
-            raise ConfigError(f"cell kind '{name}' is already registered")
+        same = name in KINDS and KINDS.get(name).run is function
         doc = (function.__doc__ or "").strip().splitlines()
-        KINDS[name] = CellKind(
-            name, function, protocol, exclusive, description or (doc[0] if doc else "")
-        )
+        kind = CellKind(name, function, protocol, exclusive, description or (doc[0] if doc else ""))
+        KINDS.register(name, kind, replace=replace or same)
         return function
 
     return decorate(run) if run is not None else decorate
@@ -165,6 +163,4 @@ def get_kind(name: str) -> CellKind:
     Raises:
         ConfigError: unknown kind.
     """
-    if name not in KINDS:
-        raise ConfigError(f"unknown cell kind '{name}'; registered: {', '.join(sorted(KINDS))}")
-    return KINDS[name]
+    return KINDS.get(name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recunlearn.core.errors import ConfigError
+from recunlearn.core.registry import Registry
 from recunlearn.debias.autodebias import AutoDebias
 from recunlearn.debias.cause import CausE
 from recunlearn.debias.dr import DRJL
@@ -18,20 +18,19 @@ from recunlearn.debias.mf import MF
 from recunlearn.debias.trainer import DebiasTrainer
 from recunlearn.debias.ultd import ULTD
 
-#: name -> (trainer class, options fixed by the name)
-METHODS: dict[str, tuple[type[DebiasTrainer], dict[str, Any]]] = {
-    "mf": (MF, {"train_on": "biased"}),
-    "mf-uniform": (MF, {"train_on": "uniform"}),
-    "mf-combine": (MF, {"train_on": "combine"}),
-    "ips": (IPS, {"self_normalize": False}),
-    "snips": (IPS, {"self_normalize": True}),
-    "dr-jl": (DRJL, {}),
-    "kd-label": (KDLabel, {}),
-    "cause": (CausE, {}),
-    "autodebias": (AutoDebias, {}),
-    "ultd-jl": (ULTD, {"schedule": "jl"}),
-    "ultd-tp": (ULTD, {"schedule": "tp"}),
-}
+METHODS: Registry[tuple[type[DebiasTrainer], dict[str, Any]]] = Registry("debiasing method")
+"""Method name -> (trainer class, its fixed options)."""
+METHODS.register("mf", (MF, {"train_on": "biased"}))
+METHODS.register("mf-uniform", (MF, {"train_on": "uniform"}))
+METHODS.register("mf-combine", (MF, {"train_on": "combine"}))
+METHODS.register("ips", (IPS, {"self_normalize": False}))
+METHODS.register("snips", (IPS, {"self_normalize": True}))
+METHODS.register("dr-jl", (DRJL, {}))
+METHODS.register("kd-label", (KDLabel, {}))
+METHODS.register("cause", (CausE, {}))
+METHODS.register("autodebias", (AutoDebias, {}))
+METHODS.register("ultd-jl", (ULTD, {"schedule": "jl"}))
+METHODS.register("ultd-tp", (ULTD, {"schedule": "tp"}))
 
 #: dataset -> default options shared by all methods (debias.md §1-2 [asm]) and the top-K cut-off
 DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -61,7 +60,7 @@ TUNED: dict[str, dict[str, dict[str, Any]]] = {
 
 def method_names() -> list[str]:
     """All registered method names."""
-    return list(METHODS)
+    return METHODS.names()
 
 
 def default_options(method: str, dataset: str) -> dict[str, Any]:
@@ -73,9 +72,7 @@ def default_options(method: str, dataset: str) -> dict[str, Any]:
 
 def make_trainer(name: str, **options: Any) -> DebiasTrainer:
     """A fresh, unfitted trainer for a method name (options override the name's defaults)."""
-    if name not in METHODS:
-        raise ConfigError(f"unknown debiasing method '{name}'; known: {', '.join(METHODS)}")
-    cls, fixed = METHODS[name]
+    cls, fixed = METHODS.get(name)
     merged = {**fixed, **options}
     trainer = cls(**merged)
     trainer.name = name

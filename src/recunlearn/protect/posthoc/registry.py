@@ -1,31 +1,26 @@
-"""Name -> post-hoc unlearner class."""
+"""Name -> post-hoc unlearner class.
+
+A new method is one line here (or ``UNLEARNERS.register("name", cls)`` from a plugin); the shared
+contract tests (:class:`recunlearn.testing.UnlearnerContract`) then run on it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from recunlearn.core.errors import ConfigError
+from recunlearn.core.registry import Registry
 from recunlearn.protect.posthoc.base import Unlearner
-from recunlearn.protect.posthoc.d2dfr import D2DFR
-from recunlearn.protect.posthoc.dp import DP
-from recunlearn.protect.posthoc.inductive import InductiveMap
-from recunlearn.protect.posthoc.lego import LEGO
-from recunlearn.protect.posthoc.linear_erasure import LinearErasure
 
-UNLEARNERS: dict[str, type[Unlearner]] = {
-    "lego": LEGO,
-    "inductive-map": InductiveMap,
-    "linear-erasure": LinearErasure,
-    "dp": DP,
-    "d2dfr": D2DFR,
-}
+UNLEARNERS: Registry[type[Unlearner]] = Registry("unlearning method")
+UNLEARNERS.register_lazy("lego", "recunlearn.protect.posthoc.lego:LEGO")
+UNLEARNERS.register_lazy("inductive-map", "recunlearn.protect.posthoc.inductive:InductiveMap")
+UNLEARNERS.register_lazy(
+    "linear-erasure", "recunlearn.protect.posthoc.linear_erasure:LinearErasure"
+)
+UNLEARNERS.register_lazy("dp", "recunlearn.protect.posthoc.dp:DP")
+UNLEARNERS.register_lazy("d2dfr", "recunlearn.protect.posthoc.d2dfr:D2DFR")
 
 
 def make_unlearner(name: str, **options: Any) -> Unlearner:
     """Instantiate the unlearner called ``name`` (unknown names and options are refused)."""
-    key = name.lower()
-    if key not in UNLEARNERS:
-        raise ConfigError(
-            f"unknown unlearning method '{name}'; choose one of {', '.join(UNLEARNERS)}"
-        )
-    return UNLEARNERS[key](**options)
+    return UNLEARNERS.get(name)(**options)
