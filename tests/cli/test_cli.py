@@ -133,3 +133,25 @@ def test_unlearn_unknown_attribute_leaves_nothing(tmp_path):
     assert result.exit_code == 2
     assert "religion" in result.output
     assert not (tmp_path / "u").exists()
+
+
+def test_errors_go_to_stderr_and_results_to_stdout(tmp_path):
+    import subprocess
+    import sys
+
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "recunlearn",
+            "train",
+            "--model",
+            "nope",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2
+    assert "unknown model 'nope'" in bad.stderr and bad.stdout == ""

@@ -3,28 +3,14 @@ print a results table and write a run directory (atomically)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from recunlearn.cli.console import console, print_table
+from recunlearn.cli.console import console, fail, parse_assignments, print_table
 from recunlearn.core.atomic import check_writable
 from recunlearn.core.errors import RecunlearnError
-
-
-def _parse_sets(items: list[str] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items or []:
-        if "=" not in item:
-            raise typer.BadParameter(f"--set expects key=value, got '{item}'")
-        key, value = item.split("=", 1)
-        try:
-            out[key.strip()] = json.loads(value.strip())
-        except json.JSONDecodeError:
-            out[key.strip()] = value.strip()
-    return out
 
 
 def debias(
@@ -55,7 +41,7 @@ def debias(
     seeds = seed or [0]
     try:
         check_writable(out, overwrite=overwrite)
-        options = _parse_sets(option)
+        options = parse_assignments(option, "--set")
         data = load_debias_data(dataset, data_dir, threshold=threshold)
         outcomes = [
             execute(
@@ -73,8 +59,7 @@ def debias(
         ]
         write_debias_run(out, outcomes, overwrite=overwrite)
     except (RecunlearnError, OSError, ValueError) as exc:
-        console.print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        fail(exc)
     k = outcomes[0].record["test"]["K"]
     conv = DEFAULT_CONVENTION
     keys = [

@@ -1,0 +1,35 @@
+"""``recunlearn evaluate``: re-evaluate a run's model on its test split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from recunlearn.cli.console import fail, fmt, print_table
+from recunlearn.core.errors import RecunlearnError
+
+
+def evaluate(
+    run: Annotated[Path, typer.Argument(help="run directory")],
+    mode: Annotated[str, typer.Option(help="full or sampled (1+99)")] = "full",
+    k: Annotated[str, typer.Option(help="cut-offs, comma separated")] = "10,20",
+) -> None:
+    """Re-evaluate a run's model on its test split (full or sampled ranking)."""
+    from recunlearn.experiments.train import evaluate_test, load_trained
+
+    try:
+        trained = load_trained(run)
+        spec = trained.spec.evaluation.model_copy(
+            update={"mode": mode, "ks": [int(x) for x in k.split(",")]}
+        )
+        result = evaluate_test(trained.model, trained.split, spec)
+    except (RecunlearnError, OSError, ValueError) as exc:
+        fail(exc)
+    names = sorted(result.summary)
+    print_table(
+        f"{trained.dataset.label} · {trained.spec.model} · {mode} ranking · test",
+        ["metric", "value %"],
+        [[n, fmt(result.summary[n], True)] for n in names],
+    )
