@@ -7,9 +7,9 @@ locations, ``jobs``), so the same cell gets the same hash in any grid, on any ma
 finished cell is found again by its record ``records/<hash>.json``.
 
 Dependencies: an ``unlearn`` or ``timing`` cell needs the ``train`` cell of its base model; a
-LEGO cell also waits for the LEGO cells of the same base whose requirement is a strict subset
-of its own, so their calibrated bricks are in the store and reused instead of recomputed in
-parallel.
+cell of a method that keeps bricks in a store (LEGO) also waits for that method's cells of the
+same base whose requirement is a strict subset of its own, so their bricks are in the store and
+reused instead of recomputed in parallel.
 """
 
 from __future__ import annotations
@@ -104,6 +104,13 @@ def train_cell(
     )
 
 
+def _uses_store(method: str) -> bool:
+    """True when ``method`` is an unlearner that keeps per-attribute bricks in a store."""
+    from recunlearn.protect.posthoc.registry import UNLEARNERS
+
+    return method != "original" and UNLEARNERS.get(method).uses_store
+
+
 def expand(config: BenchConfig, base_dir: Path | None = None) -> list[Cell]:
     """Every cell of ``config``, dependencies first (see the module docstring).
 
@@ -123,12 +130,14 @@ def expand(config: BenchConfig, base_dir: Path | None = None) -> list[Cell]:
         for model in config.models:
             for seed in config.seeds:
                 base = add(train_cell(entry, model.name, model.options, seed, base_dir))
-                lego_done: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+                # methods with a brick store wait for the same method's cells on smaller
+                # requirements of this base, whose bricks they reuse
+                stored: dict[str, list[tuple[tuple[str, ...], str]]] = {}
                 for requirement in sorted(requirements, key=len):
                     for method in config.methods:
                         deps = [base.hash]
-                        if method.name == "lego":
-                            earlier = lego_done.setdefault(method.label, [])
+                        if _uses_store(method.name):
+                            earlier = stored.setdefault(method.label, [])
                             deps += [h for req, h in earlier if set(req) < set(requirement)]
                         options = (
                             {} if method.name == "original" else {"seed": seed, **method.options}
@@ -147,8 +156,8 @@ def expand(config: BenchConfig, base_dir: Path | None = None) -> list[Cell]:
                         }
                         label = f"{entry.key} · {model.name} · seed {seed} · {'+'.join(requirement)} · {method.label}"
                         cell = add(Cell("unlearn", params, label, tuple(deps), base.runtime))
-                        if method.name == "lego":
-                            lego_done[method.label].append((requirement, cell.hash))
+                        if _uses_store(method.name):
+                            stored[method.label].append((requirement, cell.hash))
     for adv in config.adversarial:
         for cell in adversarial_cells(config, adv, base_dir):
             add(cell)

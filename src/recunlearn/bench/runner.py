@@ -205,6 +205,14 @@ class _InlineExecutor(Executor):
 
 
 # ------------------------------------------------------------------------------ planning
+def _uses_store(cell: Cell) -> bool:
+    """True for an ``unlearn`` cell whose method keeps bricks in the shared store."""
+    from recunlearn.protect.posthoc.registry import UNLEARNERS
+
+    method = cell.params.get("unlearner") if cell.kind == "unlearn" else None
+    return bool(method) and UNLEARNERS.get(method).uses_store
+
+
 def _clean_temporaries(out: Path) -> None:
     """Remove hidden ``.tmp-*`` leftovers of killed writers (no worker is running yet)."""
     for folder in (out / "records", out / "runs", out / "failures", out):
@@ -393,7 +401,7 @@ def run_bench(
     _clean_temporaries(out)
     cells, done, facts = plan(config, out, config_path)
     _write_plan(out, config, None if config_path is None else Path(config_path), cells, facts)
-    if any(c.kind == "unlearn" and c.params.get("unlearner") == "lego" for c in cells):
+    if any(_uses_store(c) for c in cells):
         from recunlearn.protect.posthoc.store import BrickStore
 
         BrickStore(out / "store")  # created here, before workers race to create it

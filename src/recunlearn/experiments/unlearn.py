@@ -17,7 +17,6 @@ from typing import Any
 import torch
 
 from recunlearn.core.atomic import check_writable
-from recunlearn.core.errors import ConfigError
 from recunlearn.data.types import Dataset
 from recunlearn.evaluation.evaluator import EvalResult
 from recunlearn.experiments import rundir
@@ -97,7 +96,8 @@ def unlearn_run(
         forget: the attributes to forget (``"gender,age"``).
         out: the new run directory (nothing written when None).
         options: the unlearner's options.
-        store: a brick-store folder (LEGO only): calibrated attributes are reused and saved.
+        store: a brick-store folder (methods with ``uses_store``): per-attribute state is
+            reused and saved.
         overwrite: replace an existing ``out``.
         dataset: the source run's data, already loaded (checked against its fingerprint).
     """
@@ -109,12 +109,7 @@ def unlearn_run(
     original = run.model.user_embeddings()
     started = time.perf_counter()
     scorer = model_scorer(run.model, run.split.test.known)
-    fit_options: dict[str, Any] = {"scorer": scorer}
-    if store is not None:
-        if unlearner.name != "lego":
-            raise ConfigError(f"a brick store is only used by LEGO, not by '{method}'")
-        fit_options["store"] = store
-    unlearner.fit(original, labels_from_dataset(run.dataset), **fit_options)
+    unlearner.fit(original, labels_from_dataset(run.dataset), scorer=scorer, store=store)
     protected = unlearner.transform(requirement)
     seconds = time.perf_counter() - started
     before, after = _evaluate(run, None), _evaluate(run, protected)

@@ -72,6 +72,7 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     from recunlearn.data.fingerprint import dataset_fingerprint
     from recunlearn.experiments.train import evaluate_test, load_trained
     from recunlearn.experiments.unlearn import unlearn_run
+    from recunlearn.protect.posthoc.registry import UNLEARNERS
 
     dataset = ctx.dataset(params["data"])
     source = ctx.run_dir(params["base"])
@@ -88,8 +89,8 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
         before_summary = after.summary
         split = run.split
     else:
-        # LEGO shares the brick store (created by the runner before any worker starts)
-        store = ctx.store_dir if params["unlearner"] == "lego" else None
+        # methods that keep per-attribute bricks share the store (created by the runner)
+        store = ctx.store_dir if UNLEARNERS.get(params["unlearner"]).uses_store else None
         result = unlearn_run(
             source,
             params["unlearner"],

@@ -84,6 +84,9 @@ class Unlearner(ABC):
 
     name: ClassVar[str] = "base"
     Config: ClassVar[type[UnlearnerConfig]] = UnlearnerConfig
+    uses_store: ClassVar[bool] = False
+    """True when the method keeps per-attribute state (bricks) that a store folder can keep
+    between requirements and processes; ``fit`` then accepts ``store=``."""
 
     def __init__(self, config: UnlearnerConfig | None = None, **overrides: Any) -> None:
         if config is None:
@@ -101,6 +104,7 @@ class Unlearner(ABC):
         labels: Mapping[str, AttributeLabels],
         *,
         scorer: Scorer | None = None,
+        store: Any = None,
     ) -> Unlearner:
         """Store the original matrix and the labels; subclasses may precompute here.
 
@@ -110,7 +114,13 @@ class Unlearner(ABC):
             scorer: optional differentiable ``(users, table) -> scores`` of the recommender
                 (with known items already at -inf), for methods that regularise rankings
                 (D2DFR); see :func:`model_scorer`.
+            store: a brick store (or its folder) for methods with :attr:`uses_store`.
+
+        Raises:
+            ConfigError: a store given to a method that keeps no per-attribute state.
         """
+        if store is not None and not self.uses_store:
+            raise ConfigError(f"'{self.name}' keeps no per-attribute state: a store is not used")
         matrix = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32)
         if matrix.ndim != 2:
             raise DataError(f"embeddings must be a 2-D matrix, got shape {tuple(matrix.shape)}")

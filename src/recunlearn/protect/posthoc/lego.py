@@ -404,6 +404,7 @@ class LEGO(Unlearner):
 
     name: ClassVar[str] = "lego"
     Config: ClassVar[type[UnlearnerConfig]] = LEGOConfig
+    uses_store: ClassVar[bool] = True
     config: LEGOConfig
 
     def fit(self, embeddings, labels, *, scorer=None, store=None) -> LEGO:  # type: ignore[override]
