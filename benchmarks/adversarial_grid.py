@@ -65,12 +65,12 @@ from recunlearn.report.adversarial import (
     attacker_set,
     best_debiasing,
     cell_table,
-    fmt_pct,
     latest_per_replicate,
     records_frame,
     variant,
 )
 from recunlearn.report.adversarial_figures import plot_lambda_heatmaps, plot_tradeoff
+from recunlearn.report.format import pct
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from base_models import git_commit, is_superseded, model_label  # noqa: E402
@@ -263,7 +263,7 @@ def _md(header: list[str], rows: list[list[Any]]) -> str:
 def _cell(row: pd.Series | None, name: str) -> str:
     if row is None or name not in row:
         return "–"
-    return fmt_pct(row[name], row.get(f"{name}_std"))
+    return pct(row[name], row.get(f"{name}_std"))
 
 
 def _lambda_text(row: pd.Series, attributes: list[str]) -> str:

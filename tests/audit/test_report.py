@@ -10,6 +10,7 @@ import pytest
 
 from recunlearn.audit.leakage_report import FORMAT, LeakageReport
 from recunlearn.core.errors import DataError
+from recunlearn.report.audit import render_markdown
 
 
 def _records() -> pd.DataFrame:
@@ -139,7 +140,7 @@ def test_json_round_trip(tmp_path):
 
 
 def test_markdown_lists_every_attribute_attacker_and_the_worst_case():
-    text = _report().to_markdown()
+    text = render_markdown(_report())
     assert "| gender | a | 75.00 ± 7.07 / 50.00 | 25.00 (z +5.0)" in text
     assert "| age_raw | b | MAE 4.000 ± 0.000 / 8.000" in text
     assert text.count("◀ worst") == 3

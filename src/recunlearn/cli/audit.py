@@ -62,8 +62,8 @@ def audit(
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
     """Attribute-inference audit of user embeddings: attackers vs chance, per attribute."""
-    from recunlearn.audit.leakage_report import SUMMARY_HEADER, summary_rows
     from recunlearn.experiments.audit import parse_kinds, resolve_inputs, run_audit, split_list
+    from recunlearn.report.audit import SUMMARY_HEADER, summary_rows
 
     try:
         inputs = resolve_inputs(run, embeddings, attributes, ids=ids, kinds=parse_kinds(kind))

@@ -18,15 +18,6 @@ err_console = Console(stderr=True)
 """Errors, warnings and progress (stderr)."""
 
 
-def fmt(value: Any, percent: bool = False) -> str:
-    """Format a number for a results table (percent with two decimals when asked)."""
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{100 * value:.2f}" if percent else f"{value:.4g}"
-    return str(value)
-
-
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Print a simple table with right-aligned numeric columns."""
     table = Table(title=title, title_justify="left")

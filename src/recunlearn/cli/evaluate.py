@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from recunlearn.cli.console import fail, fmt, print_table
+from recunlearn.cli.console import fail, print_table
 from recunlearn.core.errors import RecunlearnError
+from recunlearn.report.format import value as fmt
 
 
 def evaluate(

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
-from recunlearn.cli.console import console, fail, fmt, parse_assignments, print_table, warn
+from recunlearn.cli.console import console, fail, parse_assignments, print_table, warn
 from recunlearn.core.errors import RecunlearnError
+from recunlearn.report.format import value as fmt
 
 
 def _build_spec(

@@ -3,7 +3,7 @@
 Contents::
 
     records.json            meta + one record per attacker x attribute x fold x seed
-    summary.md              the markdown summary (LeakageReport.to_markdown)
+    summary.md              the markdown summary (recunlearn.report.audit.render_markdown)
     leakage.png             leakage vs chance per attacker and attribute
     projection_pca.png      PCA of the embeddings coloured by each attribute
                             (before | after side by side when a comparison table is given)
@@ -17,6 +17,7 @@ from pathlib import Path
 from recunlearn.audit.inputs import AttributeTable, EmbeddingTable
 from recunlearn.audit.leakage_report import LeakageReport
 from recunlearn.core.atomic import atomic_directory
+from recunlearn.report.audit import render_markdown
 from recunlearn.report.audit_figures import plot_leakage, plot_projection
 
 RECORDS = "records.json"
@@ -57,7 +58,7 @@ def write_audit_folder(
     out = Path(out)
     with atomic_directory(out, overwrite=overwrite, kind="audit") as tmp:
         report.to_json(tmp / RECORDS)
-        (tmp / SUMMARY).write_text(report.to_markdown() + "\n")
+        (tmp / SUMMARY).write_text(render_markdown(report) + "\n")
         plot_leakage(report, tmp / LEAKAGE_PNG)
         if embeddings is not None and attributes is not None:
             shown = attributes.select(report.attributes)

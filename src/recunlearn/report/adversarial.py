@@ -13,7 +13,6 @@ with hidden labels, ``a:heldout_worst`` is the worst case on the users the adver
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -181,16 +180,6 @@ def best_debiasing(
         score = (part[name] - part.get(f"{attribute}:chance", 0.5)).abs()
         return part.loc[score.idxmin()]
     return part.loc[part[name].idxmax()]
-
-
-def fmt_pct(mean: Any, std: Any = None) -> str:
-    """``62.72 ± 0.98`` in percent, ``–`` when missing."""
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "–"
-    text = f"{100 * float(mean):.2f}"
-    if std is not None and not (isinstance(std, float) and math.isnan(std)):
-        text += f" ± {100 * float(std):.2f}"
-    return text
 
 
 def as_percent(values: np.ndarray | pd.Series) -> np.ndarray:

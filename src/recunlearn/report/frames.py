@@ -47,16 +47,6 @@ def method_rank(methods: Sequence[str]) -> dict[str, int]:
     return {m: i for i, m in enumerate(sorted(unique, key=key))}
 
 
-def mean_std(values: Iterable[float]) -> tuple[float, float | None, int]:
-    """Mean, sample std (None for fewer than two values) and count, ignoring None / NaN."""
-    clean = [float(v) for v in values if v is not None and not _nan(v)]
-    if not clean:
-        return math.nan, None, 0
-    array = np.asarray(clean)
-    std = float(array.std(ddof=1)) if len(array) > 1 else None
-    return float(array.mean()), std, len(array)
-
-
 def _nan(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 

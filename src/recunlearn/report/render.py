@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recunlearn.report.format import markdown_table
 from recunlearn.report.tables import Table, TCell
 
 
@@ -41,12 +42,6 @@ Linker = Callable[[str], str]
 
 
 # ------------------------------------------------------------------------------ markdown
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _md_cell(cell: TCell) -> str:
-    return _md_escape(cell.markdown())
 
 
 def to_markdown(document: Document, figures_dir: Path, link: Linker) -> str:
@@ -72,10 +67,7 @@ def to_markdown(document: Document, figures_dir: Path, link: Linker) -> str:
 
 def _md_table(table: Table, link: Linker) -> list[str]:
     lines = [f"**{table.title}**", ""]
-    lines.append("| " + " | ".join(_md_escape(h) for h in table.header) + " |")
-    lines.append("|" + "---|" * len(table.header))
-    for row in table.rows:
-        lines.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+    lines += markdown_table(table.header, [[c.markdown() for c in row] for row in table.rows])
     lines.append("")
     for note in table.notes:
         lines += [note, ""]

@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from recunlearn.report import reference
+from recunlearn.report.format import mean_std, pct
 from recunlearn.report.frames import (
-    mean_std,
     method_rank,
     model_name,
     reference_method,
@@ -55,16 +55,6 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
 
-def pct(mean: float, std: float | None = None, n: int = 0, scale: float = 100.0) -> str:
-    """``48.20 ± 1.10`` (std shown for two values or more), ``–`` when missing."""
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "–"
-    text = f"{scale * mean:.2f}"
-    if std is not None:
-        text += f" ± {scale * std:.2f}"
-    return text
-
-
 def paper_text(value: list[float | None] | None) -> str | None:
     """``paper 47.27 ± 2.10`` from a reference ``[mean, std]``."""
     if not value:
@@ -91,7 +81,7 @@ def _cell(
 ) -> TCell:
     mean, std, n = mean_std(part[column]) if column in part else (math.nan, None, 0)
     worse = mark and higher_is_better is not None and worse_than(mean, paper, higher_is_better)
-    return TCell(pct(mean, std, n), paper_text(paper), worse, tuple(part["record"]))
+    return TCell(pct(mean, std), paper_text(paper), worse, tuple(part["record"]))
 
 
 def _text(value: Any) -> TCell:
