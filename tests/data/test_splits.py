@@ -19,7 +19,8 @@ from recunlearn.data.splits import (
     user_kfold,
 )
 from recunlearn.data.types import Dataset, Interactions
-from tests.conftest import make_tiny_dataset, make_tiny_split, shared_data
+from recunlearn.testing.data import make_tiny_dataset, make_tiny_split
+from tests.conftest import shared_data
 
 
 def build(rows, n_users: int, item_ids, name: str = "hand") -> Dataset:

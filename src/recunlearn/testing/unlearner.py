@@ -1,0 +1,85 @@
+"""The contract every post-hoc unlearner honours, as a test mixin.
+
+A method is tested by one line (plus its fast options) in the test suite::
+
+    class TestDP(UnlearnerContract):
+        name = "dp"
+
+``name`` is the method's name in :data:`recunlearn.protect.posthoc.registry.UNLEARNERS`;
+``fast_options`` keep the checks quick (few steps).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+import torch
+
+from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.protect.posthoc.base import AttributeLabels, Unlearner
+from recunlearn.protect.posthoc.registry import UNLEARNERS, make_unlearner
+from recunlearn.testing.data import planted_matrix
+
+
+class UnlearnerContract:
+    """Checks of :class:`~recunlearn.protect.posthoc.base.Unlearner`: registration, shape and
+    determinism of ``transform``, refusal of unknown attributes, bad matrices, unknown options,
+    a transform before fit, and a store given to a method without one."""
+
+    name: ClassVar[str] = ""
+    fast_options: ClassVar[dict[str, Any]] = {}
+    """Options that keep the checks fast (e.g. few optimisation steps)."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def planted(cls) -> tuple[np.ndarray, dict[str, AttributeLabels]]:
+        """400 users x 16 dims: gender readable, age weakly, noise not at all."""
+        return planted_matrix()
+
+    def make(self, **options: Any) -> Unlearner:
+        """The method with :attr:`fast_options` and ``options``."""
+        return make_unlearner(self.name, **{**self.fast_options, **options})
+
+    def test_registered(self) -> None:
+        assert self.name in UNLEARNERS and UNLEARNERS.get(self.name).name == self.name
+
+    def test_shape_and_determinism(self, planted) -> None:
+        matrix, labels = planted
+        a = self.make(seed=3).fit(matrix, labels).transform("gender,age")
+        b = self.make(seed=3).fit(matrix, labels).transform(["age", "gender"])
+        assert a.shape == matrix.shape and a.dtype == torch.float32
+        torch.testing.assert_close(a, b)
+        assert torch.isfinite(a).all()
+
+    def test_unknown_attribute_is_a_config_error(self, planted) -> None:
+        matrix, labels = planted
+        with pytest.raises(ConfigError, match="unknown attribute"):
+            self.make().fit(matrix, labels).transform("religion")
+
+    def test_bad_embeddings_are_refused(self, planted) -> None:
+        matrix, labels = planted
+        broken = matrix.copy()
+        broken[3, 2] = np.nan
+        with pytest.raises(DataError, match="NaN"):
+            self.make().fit(broken, labels)
+        with pytest.raises(DataError, match="labels"):
+            self.make().fit(matrix[:-1], labels)
+
+    def test_unknown_option_is_refused(self) -> None:
+        with pytest.raises(ConfigError):
+            self.make(bogus=1)
+
+    def test_transform_before_fit(self) -> None:
+        with pytest.raises(RuntimeError, match="fit"):
+            self.make().transform("gender")
+
+    def test_store_only_for_methods_that_keep_bricks(self, planted, tmp_path) -> None:
+        matrix, labels = planted
+        unlearner = self.make()
+        if unlearner.uses_store:
+            unlearner.fit(matrix, labels, store=tmp_path / "store")
+        else:
+            with pytest.raises(ConfigError, match="store is not used"):
+                unlearner.fit(matrix, labels, store=tmp_path / "store")
