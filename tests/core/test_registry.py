@@ -50,3 +50,10 @@ def test_lazy_entries_are_imported_on_first_use():
     assert registry.get("dumps") is json.dumps
     with pytest.raises(ValueError, match="module:attribute"):
         registry.register_lazy("bad", "json.dumps")
+
+
+def test_aliases_resolve_but_are_not_listed():
+    shapes: Registry[int] = Registry("shape")
+    shapes.register("square", 4)
+    shapes.alias("box", "square")
+    assert shapes.get("Box") == 4 and "box" in shapes and shapes.names() == ["square"]

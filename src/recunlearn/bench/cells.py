@@ -104,6 +104,23 @@ def train_cell(
     )
 
 
+def resolved_options(method: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Every option of ``method`` with ``options`` applied, defaults included: the hashed
+    form, so a changed default makes new cells instead of reusing records made under the old
+    one, and a bad option fails when the grid is expanded, before any cell runs.
+
+    Raises:
+        ConfigError: unknown method or invalid option (the message names both).
+    """
+    from recunlearn.protect.posthoc.registry import UNLEARNERS
+
+    cls = UNLEARNERS.get(method)
+    try:
+        return cls.Config(**options).model_dump(mode="json")
+    except ValueError as exc:
+        raise ConfigError(f"invalid options for unlearning method '{method}': {exc}") from exc
+
+
 def _uses_store(method: str) -> bool:
     """True when ``method`` is an unlearner that keeps per-attribute bricks in a store."""
     from recunlearn.protect.posthoc.registry import UNLEARNERS
@@ -140,7 +157,9 @@ def expand(config: BenchConfig, base_dir: Path | None = None) -> list[Cell]:
                             earlier = stored.setdefault(method.label, [])
                             deps += [h for req, h in earlier if set(req) < set(requirement)]
                         options = (
-                            {} if method.name == "original" else {"seed": seed, **method.options}
+                            {}
+                            if method.name == "original"
+                            else resolved_options(method.name, {"seed": seed, **method.options})
                         )
                         params = {
                             "base": base.hash,

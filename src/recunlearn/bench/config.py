@@ -452,9 +452,9 @@ def check_names(config: BenchConfig, path: str | Path | None = None) -> None:
     from recunlearn.models.registry import MODELS
     from recunlearn.protect.posthoc.registry import UNLEARNERS
 
-    models = list(MODELS)
-    methods = ["original", *UNLEARNERS]
-    attackers = list(ATTACKERS)
+    models = MODELS.accepted()
+    methods = ["original", *UNLEARNERS.accepted()]
+    attackers = ATTACKERS.accepted()
     ids = [d.key for d in config.datasets]
     if len(set(ids)) != len(ids):
         raise config_error(path, "datasets", f"dataset ids must be unique, got {ids}")

@@ -36,6 +36,7 @@ class Registry(Generic[T]):
     def __init__(self, what: str) -> None:
         self.what = what
         self._entries: dict[str, T | str] = {}
+        self._aliases: dict[str, str] = {}
 
     @overload
     def register(self, name: str, obj: T, *, replace: bool = False) -> T: ...
@@ -61,6 +62,11 @@ class Registry(Generic[T]):
 
         return add if obj is None else add(obj)
 
+    def alias(self, name: str, target: str) -> None:
+        """Let ``name`` resolve to the entry ``target`` (an old or short name); aliases are
+        accepted by :meth:`get` and ``in`` but not listed by :meth:`names`."""
+        self._aliases[name.strip().lower()] = target.strip().lower()
+
     def unregister(self, name: str) -> None:
         """Remove ``name`` (e.g. a plugin's entry in a test's teardown); unknown names pass."""
         self._entries.pop(name.strip().lower(), None)
@@ -78,6 +84,7 @@ class Registry(Generic[T]):
             ConfigError: unknown name (the message lists the known names).
         """
         key = str(name).strip().lower()
+        key = self._aliases.get(key, key)
         if key not in self._entries:
             raise ConfigError(self.unknown_message(name))
         entry = self._entries[key]
@@ -92,16 +99,23 @@ class Registry(Generic[T]):
 
     def unknown_message(self, name: str) -> str:
         """``unknown <what> 'name'; known: ...`` with the closest name suggested."""
-        close = difflib.get_close_matches(str(name).lower(), list(self._entries), n=1)
+        close = difflib.get_close_matches(str(name).lower(), self.accepted(), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"unknown {self.what} '{name}'{hint}; known: {', '.join(self._entries)}"
 
     def names(self) -> list[str]:
-        """Every registered name, in registration order."""
+        """Every registered name, in registration order (aliases left out)."""
         return list(self._entries)
 
+    def accepted(self) -> list[str]:
+        """Every name :meth:`get` accepts: the registered names, then the aliases."""
+        return [*self._entries, *self._aliases]
+
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.strip().lower() in self._entries
+        if not isinstance(name, str):
+            return False
+        key = name.strip().lower()
+        return self._aliases.get(key, key) in self._entries
 
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._entries))

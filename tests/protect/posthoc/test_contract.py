@@ -7,7 +7,7 @@ from recunlearn.testing import UnlearnerContract
 
 
 class TestLEGO(UnlearnerContract):
-    name = "lego"
+    name = "lego-paper"
     fast_options = {"calibration_steps": 30, "combination_steps": 10}
 
 

@@ -159,7 +159,13 @@ def test_combination_prefers_the_brick_without_the_attribute(planted_data, optio
     matrix, labels = planted_data
     lego = LEGO(eps_per_user=None, calibration_steps=400, lr_embeddings=1e-2, lr_variational=1e-2)
     calibrated = lego.fit(matrix, labels).transform("gender")
-    config = LEGOConfig(combination_steps=60, lr_combination=5e-2, lr_variational=1e-2, **options)
+    config = LEGOConfig(
+        combination_steps=60,
+        lr_combination=5e-2,
+        lr_variational=1e-2,
+        combination_update="adam",
+        **options,
+    )
     steps: list[int] = []
     _, weights = combine(
         [calibrated, torch.as_tensor(matrix)],
@@ -177,7 +183,9 @@ def test_combination_mixes_kinds_and_skips_missing_labels(planted_data):
     matrix, labels = planted_data
     without_gender = matrix.copy()
     without_gender[:, 0] = np.random.default_rng(1).normal(0, 1, len(matrix))
-    config = LEGOConfig(combination_steps=60, lr_combination=5e-2, lr_variational=1e-2)
+    config = LEGOConfig(
+        combination_steps=60, lr_combination=5e-2, lr_variational=1e-2, combination_update="adam"
+    )
     _, weights = combine(
         [torch.as_tensor(matrix), torch.as_tensor(without_gender)],
         [labels["age_raw"], labels["gender"]],
@@ -202,3 +210,25 @@ def test_combination_batch_size_is_not_a_brick_option(planted_data):
     assert "combination_batch_size" not in LEGOConfig().brick_params()
     assert LEGOConfig().combination_rows == 512
     assert LEGOConfig(combination_batch_size=32).combination_rows == 32
+
+
+def test_paper_combination_rule_is_a_contraction_that_settles(planted_data):
+    """Algorithm 1's literal update alpha <- softmax(alpha - eta * grad) from 1/k: the weights
+    stay on the simplex and their steps shrink (the softmax Jacobian has norm <= 1/k)."""
+    matrix, labels = planted_data
+    without_gender = matrix.copy()
+    without_gender[:, 0] = np.random.default_rng(1).normal(0, 1, len(matrix))
+    config = LEGOConfig(combination_steps=80, lr_combination=5e-2, lr_variational=1e-2)
+    assert config.combination_update == "paper"
+    trajectory: list[np.ndarray] = []
+    _, weights = combine(
+        [torch.as_tensor(matrix), torch.as_tensor(without_gender)],
+        [labels["gender"], labels["gender"]],
+        config,
+        torch.Generator().manual_seed(0),
+        on_step=lambda step, w: trajectory.append(w.copy()),
+    )
+    assert np.isclose(weights.sum(), 1.0) and (weights > 0).all()
+    steps = np.abs(np.diff(np.array(trajectory), axis=0)).sum(axis=1)
+    assert steps[-10:].mean() < steps[:10].mean()
+    assert weights[1] > 0.5  # it still leans to the brick without gender

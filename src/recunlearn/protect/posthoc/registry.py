@@ -12,7 +12,8 @@ from recunlearn.core.registry import Registry
 from recunlearn.protect.posthoc.base import Unlearner
 
 UNLEARNERS: Registry[type[Unlearner]] = Registry("unlearning method")
-UNLEARNERS.register_lazy("lego", "recunlearn.protect.posthoc.lego:LEGO")
+UNLEARNERS.register_lazy("lego-paper", "recunlearn.protect.posthoc.lego:LEGO")
+UNLEARNERS.alias("lego", "lego-paper")  # its name before; configs and records still use it
 UNLEARNERS.register_lazy("inductive-map", "recunlearn.protect.posthoc.inductive:InductiveMap")
 UNLEARNERS.register_lazy(
     "linear-erasure", "recunlearn.protect.posthoc.linear_erasure:LinearErasure"
