@@ -295,3 +295,28 @@ def test_bad_options(planted_data):
             test_users=np.zeros(len(planted_data["X"]), dtype=bool),
             progress=False,
         )
+
+
+def test_transfer_attack_reads_a_flipped_attribute_far_below_chance(planted_data):
+    """Negating the gender direction fools nobody trained on the protected rows, and an
+    attacker trained on the original rows then scores far *below* chance: the flip signature."""
+    X = planted_data["X"]
+    flipped = X.copy()
+    flipped[:, 0] = -flipped[:, 0]
+    attrs = {"gender": planted_data["attributes"]["gender"]}
+    common = dict(attackers=["logreg"], progress=False, n_jobs=1)
+    same = audit(flipped, attrs, **common).worst_case().set_index("attribute").loc["gender"]
+    transfer = audit(flipped, attrs, train_embeddings=X, **common)
+    row = transfer.worst_case().set_index("attribute").loc["gender"]
+    assert same["bacc_mean"] > 0.85
+    assert row["bacc_mean"] < 0.15
+    assert transfer.meta["transfer"] and transfer.meta["protocol"] == "kfold_transfer"
+    with pytest.raises(ConfigError, match="same users"):
+        audit(flipped, attrs, train_embeddings=X[:-1], **common)
+
+
+def test_permuted_labels_give_the_floor_of_the_metric(planted_data):
+    attrs = {"gender": planted_data["attributes"]["gender"]}
+    report = audit(planted_data["X"], attrs, attackers=["logreg"], permute_labels=3, progress=False)
+    gap = report.worst_case().set_index("attribute").loc["gender"]["bacc_mean"] - 0.5
+    assert abs(gap) < 0.08 and report.meta["protocol"] == "kfold_permuted"

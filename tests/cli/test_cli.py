@@ -121,9 +121,46 @@ def test_unlearn_prints_before_and_after(tmp_path):
         "logreg",
     )
     assert result.exit_code == 0, result.output
-    assert "gender BAcc" in result.output and "NDCG@10" in result.output
-    assert (out / "user_embeddings.parquet").exists()
+    text = " ".join(result.output.split())
+    assert "leakage guard" in text and "NDCG@10" in text and "| gender" not in text
+    assert (out / "user_embeddings.parquet").exists() and (out / "leakage.md").exists()
+    guard = json.loads((out / "leakage.json").read_text())
+    assert sorted(row["attribute"] for row in guard["table"]) == ["age", "gender"]
+    assert set(guard["reports"]) == {"before", "after", "transfer", "heldout"}
     assert any((tmp_path / "store" / "bricks").glob("*.safetensors"))
+    strict = invoke(
+        "unlearn",
+        str(source),
+        "--forget",
+        "gender",
+        "--out",
+        str(tmp_path / "dp"),
+        "--method",
+        "dp",
+        "--attackers",
+        "logreg",
+        "--no-heldout",
+        "--max-leakage",
+        "0",
+    )
+    assert strict.exit_code == 3, strict.output
+    assert "exceeds --max-leakage" in " ".join(strict.output.split())
+    assert (tmp_path / "dp" / "leakage.json").exists()
+    unguarded = invoke(
+        "unlearn",
+        str(source),
+        "--forget",
+        "gender",
+        "--out",
+        str(tmp_path / "dp2"),
+        "--method",
+        "dp",
+        "--no-guard",
+    )
+    assert unguarded.exit_code == 0 and "without a leakage audit" in " ".join(
+        unguarded.output.split()
+    )
+    assert not (tmp_path / "dp2" / "leakage.json").exists()
 
 
 def test_unlearn_unknown_attribute_leaves_nothing(tmp_path):

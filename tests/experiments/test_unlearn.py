@@ -12,7 +12,7 @@ from recunlearn.data.spec import DataSpec
 from recunlearn.experiments import rundir
 from recunlearn.experiments.spec import RunSpec
 from recunlearn.experiments.train import train_run
-from recunlearn.experiments.unlearn import unlearn_run
+from recunlearn.experiments.unlearn import GuardSettings, unlearn_run
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,12 @@ def source(tmp_path_factory):
 def test_unlearned_run_directory(source, tmp_path):
     out = tmp_path / "lego"
     result = unlearn_run(
-        source, "lego", "gender,age", out, options={"calibration_steps": 20, "combination_steps": 5}
+        source,
+        "lego",
+        "gender,age",
+        out,
+        options={"calibration_steps": 20, "combination_steps": 5},
+        guard=GuardSettings(("logreg",), n_folds=3),
     )
     for name in (
         rundir.CONFIG,
@@ -51,6 +56,15 @@ def test_unlearned_run_directory(source, tmp_path):
     np.testing.assert_allclose(protected, result.protected.numpy(), rtol=1e-6)
     metrics = json.loads((out / rundir.METRICS).read_text())
     assert set(metrics["before"]) == set(metrics["after"])
+    # before = the source run's own test evaluation, after = the protected matrix's
+    trained = json.loads((source / rundir.METRICS).read_text())["test"]
+    assert metrics["before"] == pytest.approx(trained)
+    assert metrics["after"] == pytest.approx(result.after.summary)
+    assert metrics["after"] != pytest.approx(metrics["before"])
+    guard = json.loads((out / "leakage.json").read_text())
+    assert set(guard["reports"]) == {"before", "after", "transfer", "heldout"}
+    assert metrics["leakage"]["worst_distance"] == pytest.approx(guard["worst_distance"])
+    assert (out / "leakage.md").read_text().startswith("# Leakage guard")
     assert set(metrics["calibration"]) == {"age", "gender"}
     assert len(metrics["combination_weights"]) == 2
 

@@ -18,7 +18,7 @@ import time
 import warnings
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -97,8 +97,15 @@ def null_bacc_sd(tested: np.ndarray) -> float:
     return float(np.sqrt(np.sum(p * (1 - p) / counts)) / k)
 
 
-def run_job(job: Job, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """Fit the job's attacker on its training users and score its test users (one thread)."""
+def run_job(
+    job: Job, X: np.ndarray, y: np.ndarray, X_train: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Fit the job's attacker on its training users and score its test users (one thread).
+
+    ``X_train`` (same users and rows as ``X``): the attacker is fitted on these rows instead of
+    ``X``'s (a transfer attack: trained on original embeddings, tested on protected ones).
+    """
+    X_fit = X if X_train is None else X_train
     record: dict[str, Any] = {
         "attribute": job.attribute,
         "kind": job.kind,
@@ -114,7 +121,7 @@ def run_job(job: Job, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         warnings.simplefilter("ignore", category=FutureWarning)
         started = time.perf_counter()
         try:
-            attacker.fit(X[job.train], y[job.train])
+            attacker.fit(X_fit[job.train], y[job.train])
         except Exception as exc:
             exc.add_note(
                 f"while fitting attacker '{job.attacker.name}' on attribute '{job.attribute}' "
@@ -329,12 +336,16 @@ def _check_options(
 
 # ------------------------------------------------------------------------------ execution
 def _execute(
-    jobs: list[Job], X: np.ndarray, ys: dict[str, np.ndarray], n_jobs: int
+    jobs: list[Job],
+    X: np.ndarray,
+    ys: dict[str, np.ndarray],
+    n_jobs: int,
+    X_train: np.ndarray | None = None,
 ) -> Iterator[dict[str, Any]]:
     ordered = sorted(jobs, key=lambda j: -j.cost)
     if n_jobs == 1:
         for job in ordered:
-            yield run_job(job, X, ys[job.attribute])
+            yield run_job(job, X, ys[job.attribute], X_train)
         return
     from joblib import Parallel, delayed, parallel_config
 
@@ -343,7 +354,7 @@ def _execute(
             parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         except ValueError:  # joblib < 1.4: results in submission order
             parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-        yield from parallel(delayed(run_job)(job, X, ys[job.attribute]) for job in ordered)
+        yield from parallel(delayed(run_job)(job, X, ys[job.attribute], X_train) for job in ordered)
 
 
 def _with_progress(
@@ -385,6 +396,8 @@ def audit(
     progress: bool = True,
     strict_ids: bool = False,
     rare_classes: Literal["error", "drop"] = "error",
+    train_embeddings: Any = None,
+    permute_labels: int | None = None,
 ) -> LeakageReport:
     """Attack user embeddings for every attribute with every attacker.
 
@@ -412,6 +425,13 @@ def audit(
             report the counts).
         rare_classes: in k-fold, a class with fewer members than folds is an ``"error"``
             (default) or is ``"drop"``-ped (its users counted in ``n_dropped_rare``).
+        train_embeddings: a transfer attack: attackers are fitted on these rows (the same users
+            in the same row order as ``embeddings``, e.g. the original matrix) and tested on
+            ``embeddings``' rows (e.g. the protected matrix). A score far below chance then
+            means the protection flipped the attribute.
+        permute_labels: shuffle each attribute's labels among its labelled users with this
+            seed before attacking: the permutation floor, i.e. how far from chance attackers
+            land on this matrix when there is nothing to find.
 
     Returns:
         The :class:`LeakageReport`.
@@ -439,6 +459,18 @@ def audit(
             joined.info["n_attribute_only"],
         )
     is_test = None if test_users is None else _test_mask(test_users, emb, joined)
+    X_train = None
+    if train_embeddings is not None:
+        source = _embedding_table(train_embeddings, ids if ids is not None else emb.ids)
+        if source.matrix.shape[0] != emb.n_users or (
+            source.ids is not None
+            and emb.ids is not None
+            and not np.array_equal(source.ids, emb.ids)
+        ):
+            raise ConfigError("train_embeddings must hold the same users, in the same rows")
+        X_train = source.matrix[joined.rows]
+    if permute_labels is not None:
+        joined = _permuted(joined, permute_labels)
 
     prepared: dict[str, PreparedAttribute] = {}
     ys: dict[str, np.ndarray] = {}
@@ -477,7 +509,9 @@ def audit(
 
     small = sum(len(j.train) for j in jobs) < MIN_PARALLEL_ROWS
     workers = 1 if small else max(1, min(n_jobs, len(jobs)))
-    results = list(_with_progress(_execute(jobs, joined.matrix, ys, workers), len(jobs), progress))
+    results = list(
+        _with_progress(_execute(jobs, joined.matrix, ys, workers, X_train), len(jobs), progress)
+    )
     order = {
         "attribute": {a.name: i for i, a in enumerate(joined.attributes)},
         "attacker": {s.name: i for i, s in enumerate(specs)},
@@ -499,7 +533,11 @@ def audit(
     )
     meta = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "protocol": "kfold" if is_test is None else "fixed_test",
+        "protocol": ("kfold" if is_test is None else "fixed_test")
+        + ("_transfer" if X_train is not None else "")
+        + ("_permuted" if permute_labels is not None else ""),
+        "transfer": X_train is not None,
+        "permute_labels": permute_labels,
         "n_folds": n_folds if is_test is None else None,
         "seeds": list(seeds_t),
         "attackers": [s.name for s in specs],
@@ -523,6 +561,18 @@ def audit(
     }
     meta["wall_seconds"] = time.perf_counter() - started
     return LeakageReport(records, meta)
+
+
+def _permuted(joined: JoinedData, seed: int) -> JoinedData:
+    """``joined`` with each attribute's known labels shuffled among its labelled users."""
+    rng = np.random.default_rng(seed)
+    values = {}
+    for attribute in joined.attributes:
+        raw = joined.values[attribute.name].copy()
+        known = raw != MISSING_CODE if attribute.kind == "categorical" else ~np.isnan(raw)
+        raw[known] = rng.permutation(raw[known])
+        values[attribute.name] = raw
+    return replace(joined, values=values)
 
 
 def _versions() -> dict[str, str]:

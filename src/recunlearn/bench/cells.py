@@ -141,7 +141,7 @@ def expand(config: BenchConfig, base_dir: Path | None = None) -> list[Cell]:
         cells.setdefault(cell.hash, cell)
         return cell
 
-    audit = {"attackers": config.audit.attacker_names(), "n_folds": config.audit.n_folds}
+    audit = config.audit.cell_params()
     requirements = [parse_requirement(r) for r in config.requirements]
     for entry in config.datasets:
         for model in config.models:

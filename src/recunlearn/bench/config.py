@@ -162,10 +162,29 @@ class AuditSettings(_Section):
             is always run (added when missing), so both the papers' number and the worst
             case over attackers are recorded.
         n_folds: folds of the stratified cross-validation.
+        heldout_fraction: share of users whose labels a second fit of the method does not see;
+            attackers train on the others and are tested on them (0: no held-out view).
+        transfer: also attack with a logistic attacker fitted on the original rows (the flip
+            check).
+        floor_permutations: ``original`` cells also audit the original matrix this many times
+            against permuted labels: the noise floor of the worst-case metric.
     """
 
     attackers: Literal["all"] | list[str] = "all"
     n_folds: int = Field(5, ge=2)
+    heldout_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    transfer: bool = True
+    floor_permutations: int = Field(0, ge=0)
+
+    def cell_params(self) -> dict[str, Any]:
+        """What an ``unlearn`` cell records of these settings (hashed)."""
+        return {
+            "attackers": self.attacker_names(),
+            "n_folds": self.n_folds,
+            "heldout_fraction": self.heldout_fraction,
+            "transfer": self.transfer,
+            "floor_permutations": self.floor_permutations,
+        }
 
     def attacker_names(self) -> list[str]:
         """The attackers to run, ``paper_mlp`` first."""

@@ -1,4 +1,10 @@
-"""``recunlearn unlearn``: remove attributes from a run's user embeddings, write a new run."""
+"""``recunlearn unlearn``: remove attributes from a run's user embeddings, write a new run.
+
+The new run is audited before it is written (the leakage guard): the table shows, per attribute,
+the worst attacker's distance from chance before and after, in the held-out and the transfer
+views; a warning goes to stderr when leakage rose, stayed or flipped, and ``--max-leakage``
+turns a distance above the bound into exit code 3 (the run is still written, marked so).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,12 @@ from typing import Annotated
 
 import typer
 
-from recunlearn.cli.console import console, fail, parse_assignments, print_table
+from recunlearn.cli.console import console, fail, parse_assignments, print_table, warn
 from recunlearn.core.errors import RecunlearnError
 from recunlearn.report.format import value as fmt
+
+LEAKAGE_EXIT = 3
+"""Exit code when ``--max-leakage`` is exceeded."""
 
 
 def unlearn(
@@ -17,83 +26,94 @@ def unlearn(
     forget: Annotated[str, typer.Option(help="attributes to forget, e.g. gender,age")],
     out: Annotated[Path, typer.Option(help="new run directory to create")],
     method: Annotated[
-        str, typer.Option(help="lego, d2dfr, dp, linear-erasure, inductive-map")
-    ] = "lego",
+        str | None,
+        typer.Option(help="a registered method (default: the library's default remover)"),
+    ] = None,
     option: Annotated[
         list[str] | None, typer.Option("--set", help="method option key=value (repeatable)")
     ] = None,
     store: Annotated[
-        Path | None, typer.Option(help="brick store folder (LEGO): reuse calibrated attributes")
+        Path | None,
+        typer.Option(help="brick store folder (methods that keep per-attribute bricks)"),
     ] = None,
     attackers: Annotated[
-        str, typer.Option(help="audit attackers before/after (comma separated, or 'all')")
-    ] = "paper_mlp,logreg",
+        str, typer.Option(help="guard attackers: 'all' or a comma-separated list")
+    ] = "all",
+    heldout: Annotated[
+        bool, typer.Option(help="also audit a second fit without 20 % of the labels")
+    ] = True,
+    max_leakage: Annotated[
+        float | None,
+        typer.Option(
+            help="exit with code 3 when the worst attacker is farther than this many points "
+            "from chance in any protected view"
+        ),
+    ] = None,
+    no_guard: Annotated[
+        bool, typer.Option("--no-guard", help="write without auditing (not recommended)")
+    ] = False,
     overwrite: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
 ) -> None:
     """Remove attributes from a run's user embeddings; evaluate and audit before and after."""
-    from recunlearn.audit import DEFAULT_ATTACKERS, audit
-    from recunlearn.experiments.unlearn import unlearn_run
+    from recunlearn.audit import DEFAULT_ATTACKERS
+    from recunlearn.experiments.unlearn import GuardSettings, unlearn_run
+    from recunlearn.protect.posthoc.registry import DEFAULT_UNLEARNER
     from recunlearn.protect.requirement import Requirement
+    from recunlearn.report.guard import HEADER, leakage_rows, points
 
+    method = method or DEFAULT_UNLEARNER
+    if no_guard and max_leakage is not None:
+        fail("--max-leakage needs the guard: drop --no-guard")
     try:
         options = parse_assignments(option, "--set")
         requirement = Requirement.parse(forget)
+        chosen = DEFAULT_ATTACKERS if attackers == "all" else tuple(attackers.split(","))
+        guard = None if no_guard else GuardSettings(chosen, heldout_fraction=0.2 if heldout else 0)
         result = unlearn_run(
-            run, method, requirement, out, options=options, store=store, overwrite=overwrite
+            run,
+            method,
+            requirement,
+            out,
+            options=options,
+            store=store,
+            overwrite=overwrite,
+            guard=guard,
         )
-        chosen = list(DEFAULT_ATTACKERS) if attackers == "all" else attackers.split(",")
-        attrs = list(requirement.attributes)
-        dataset = result.source.dataset
-        reports = {
-            label: audit(matrix, dataset, select=attrs, attackers=chosen, progress=False)
-            for label, matrix in (
-                ("before", result.source.model.user_embeddings()),
-                ("after", result.protected),
-            )
-        }
     except (RecunlearnError, OSError, ValueError) as exc:
         fail(exc)
-    rows = []
-    for metric in ("HR@10", "NDCG@10"):
-        rows.append(
-            [
-                metric,
-                fmt(result.before.summary[metric], True),
-                fmt(result.after.summary[metric], True),
-                "",
-            ]
-        )
-    for name in attrs:
-        worst = {k: r.worst_case().set_index("attribute").loc[name] for k, r in reports.items()}
-        if worst["before"]["kind"] == "categorical":
-            rows.append(
-                [
-                    f"{name} BAcc (worst: {worst['after']['attacker']})",
-                    fmt(worst["before"]["bacc_mean"], True),
-                    fmt(worst["after"]["bacc_mean"], True),
-                    fmt(worst["after"]["chance_bacc_mean"], True),
-                ]
-            )
-            rows.append(
-                [
-                    f"{name} micro-F1",
-                    fmt(worst["before"]["micro_f1_mean"], True),
-                    fmt(worst["after"]["micro_f1_mean"], True),
-                    "",
-                ]
-            )
-        else:
-            rows.append(
-                [
-                    f"{name} MAE (worst: {worst['after']['attacker']})",
-                    fmt(worst["before"]["mae_mean"]),
-                    fmt(worst["after"]["mae_mean"]),
-                    fmt(worst["after"]["chance_mae_mean"]),
-                ]
-            )
+    dataset = result.source.dataset
     print_table(
         f"{dataset.label} · {result.source.spec.model} · {method} · forget {requirement.label}",
-        ["", "before", "after", "chance"],
-        rows,
+        ["test", "before", "after"],
+        [
+            [m, fmt(result.before.summary[m], True), fmt(result.after.summary[m], True)]
+            for m in ("HR@10", "NDCG@10")
+        ],
     )
-    console.print(f"unlearned run written to {out}")
+    if result.leakage is None:
+        warn("written without a leakage audit (--no-guard): nobody knows what it still reveals")
+        console.print(f"unlearned run written to {out}")
+        return
+    print_table(
+        "leakage guard · worst attacker's distance from chance, points (below chance < 0)",
+        HEADER,
+        leakage_rows(result.leakage),
+    )
+    table = result.leakage.table()
+    for row in table.to_dict(orient="records"):
+        if row["verdict"] == "flipped":
+            warn(
+                f"{row['attribute']}: FLIPPED, not removed: an attacker trained on the original "
+                f"embeddings scores {points(row['transfer'])} points from chance; inverting its "
+                "predictions reads the attribute back"
+            )
+        elif row["verdict"] in ("raised", "unchanged"):
+            warn(
+                f"{row['attribute']}: leakage {row['verdict'].upper()} "
+                f"(before {points(row['before'])}, worst after {points(row['after'])} points)"
+            )
+    worst = result.leakage.worst_distance()
+    console.print(f"unlearned run written to {out} (guard: {out / 'leakage.md'})")
+    if max_leakage is not None and worst > max_leakage:
+        warn(f"worst distance {worst:.1f} points exceeds --max-leakage {max_leakage:g}")
+        raise typer.Exit(code=LEAKAGE_EXIT)

@@ -5,17 +5,24 @@ the source model's weights are copied unchanged, ``user_embeddings.parquet`` hol
 protected matrix, and ``recommendations.parquet`` / ``per_user_metrics.parquet`` come from
 scoring with it (``score(users, user_embeddings=U*)``). ``config.json`` carries the source
 run's spec plus an ``unlearning`` section (method, options, requirement, source run).
+
+Nothing protected is written unaudited: unless disabled, the leakage guard
+(:func:`recunlearn.audit.guard.check_leakage`) attacks the protected matrix with the full
+attacker suite in the transductive, held-out and transfer views, and its verdicts are written
+beside the matrix (``leakage.json``, ``leakage.md``).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from recunlearn.audit.attackers import DEFAULT_ATTACKERS
+from recunlearn.audit.guard import LeakageCheck, check_leakage
 from recunlearn.core.atomic import check_writable
 from recunlearn.data.types import Dataset
 from recunlearn.evaluation.evaluator import EvalResult
@@ -28,9 +35,40 @@ from recunlearn.experiments.train import (
     recommendations_frame,
     resolved_config,
 )
-from recunlearn.protect.posthoc.base import Unlearner, labels_from_dataset, model_scorer
+from recunlearn.protect.posthoc.base import (
+    AttributeLabels,
+    Unlearner,
+    heldout_users,
+    hide_labels,
+    labels_from_dataset,
+    model_scorer,
+)
 from recunlearn.protect.posthoc.registry import make_unlearner
 from recunlearn.protect.requirement import Requirement
+from recunlearn.report.guard import leakage_markdown
+
+LEAKAGE_JSON = "leakage.json"
+LEAKAGE_MD = "leakage.md"
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """How the leakage guard audits a protected matrix.
+
+    Attributes:
+        attackers: the attacker suite (default: every built-in attacker).
+        n_folds: folds of the transductive view.
+        heldout_fraction: share of users whose labels a second fit of the method does not see
+            (the held-out view); 0 leaves that view out (and halves the cost).
+        seed: audit seed (also draws the held-out users).
+        n_jobs: audit worker processes.
+    """
+
+    attackers: tuple[str, ...] = DEFAULT_ATTACKERS
+    n_folds: int = 5
+    heldout_fraction: float = 0.2
+    seed: int = 0
+    n_jobs: int = 1
 
 
 @dataclass
@@ -44,6 +82,7 @@ class UnlearnedRun:
     before: EvalResult
     after: EvalResult
     metrics: dict[str, Any]
+    leakage: LeakageCheck | None = None
     path: Path | None = None
 
 
@@ -87,6 +126,7 @@ def unlearn_run(
     store: str | Path | None = None,
     overwrite: bool = False,
     dataset: Dataset | None = None,
+    guard: GuardSettings | None = GuardSettings(),
 ) -> UnlearnedRun:
     """Protect a trained run's user embeddings and write the result as a new run directory.
 
@@ -100,6 +140,8 @@ def unlearn_run(
             reused and saved.
         overwrite: replace an existing ``out``.
         dataset: the source run's data, already loaded (checked against its fingerprint).
+        guard: how the protected matrix is audited before it is written; None skips the
+            audit (the run directory then says so).
     """
     if out is not None:
         check_writable(out, overwrite=overwrite)
@@ -109,9 +151,15 @@ def unlearn_run(
     original = run.model.user_embeddings()
     started = time.perf_counter()
     scorer = model_scorer(run.model, run.split.test.known)
-    unlearner.fit(original, labels_from_dataset(run.dataset), scorer=scorer, store=store)
+    labels = labels_from_dataset(run.dataset)
+    unlearner.fit(original, labels, scorer=scorer, store=store)
     protected = unlearner.transform(requirement)
     seconds = time.perf_counter() - started
+    leakage = None
+    if guard is not None:
+        leakage = guard_check(
+            run, method, options or {}, requirement, original, protected, labels, guard, store
+        )
     before, after = _evaluate(run, None), _evaluate(run, protected)
     metrics = {
         "dataset": run.dataset.label,
@@ -125,11 +173,58 @@ def unlearn_run(
         "timings": getattr(unlearner, "timings_", {}),
         "distance": float(torch.linalg.vector_norm(protected - original)),
         **_unlearner_log(unlearner),
+        "leakage": None
+        if leakage is None
+        else {
+            "table": leakage.to_dict()["table"],
+            "worst_distance": leakage.worst_distance(),
+            "guard": asdict(guard),
+        },
     }
-    result = UnlearnedRun(run, unlearner, requirement, protected, before, after, metrics)
+    result = UnlearnedRun(run, unlearner, requirement, protected, before, after, metrics, leakage)
     if out is not None:
         write_unlearned(result, Path(out), overwrite=overwrite)
     return result
+
+
+def guard_check(
+    run: TrainedRun,
+    method: str,
+    options: dict[str, Any],
+    requirement: Requirement,
+    original: torch.Tensor,
+    protected: torch.Tensor,
+    labels: dict[str, AttributeLabels],
+    guard: GuardSettings,
+    store: str | Path | None = None,
+    *,
+    transfer: bool = True,
+    audit_original: bool = True,
+) -> LeakageCheck:
+    """The leakage guard of one protection: transductive, transfer and (when the settings ask
+    for it) held-out views, the last one from a second fit without the hidden users' labels.
+
+    ``transfer=False`` leaves out the original matrix (no before and no transfer view);
+    ``audit_original=False`` keeps the transfer view but not the original's own audit."""
+    heldout = None
+    if guard.heldout_fraction > 0:
+        hidden = heldout_users(len(original), guard.heldout_fraction, guard.seed)
+        second = make_unlearner(method, **options)
+        scorer = model_scorer(run.model, run.split.test.known)
+        second.fit(original, hide_labels(labels, hidden), scorer=scorer, store=store)
+        heldout = (second.transform(requirement), hidden)
+    return check_leakage(
+        protected,
+        run.dataset,
+        requirement.attributes,
+        original=original if transfer else None,
+        heldout=heldout,
+        attackers=guard.attackers,
+        n_folds=guard.n_folds,
+        seed=guard.seed,
+        n_jobs=guard.n_jobs,
+        audit_original=audit_original,
+    )
 
 
 def write_unlearned(result: UnlearnedRun, out: Path, *, overwrite: bool = False) -> Path:
@@ -158,5 +253,8 @@ def write_unlearned(result: UnlearnedRun, out: Path, *, overwrite: bool = False)
     }
     if (run.path / rundir.ITEM_EMBEDDINGS).exists():
         files[rundir.ITEM_EMBEDDINGS] = run.path / rundir.ITEM_EMBEDDINGS
+    if result.leakage is not None:
+        files[LEAKAGE_JSON] = result.leakage.to_dict()
+        files[LEAKAGE_MD] = leakage_markdown(result.leakage) + "\n"
     result.path = rundir.write_run_directory(out, files, kind="unlearned", overwrite=overwrite)
     return result.path

@@ -67,18 +67,22 @@ def attack_summary(report: Any, attributes: list[str]) -> dict[str, Any]:
 
 @register_kind("unlearn", protocol="loo_full")
 def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
-    """Unlearn a requirement from a base run; evaluate HR/NDCG@10 and attack the result."""
+    """Unlearn a requirement from a base run; evaluate HR/NDCG@10 and attack the result in the
+    transductive, held-out and transfer views (the leakage guard)."""
     from recunlearn.audit import audit
     from recunlearn.data.fingerprint import dataset_fingerprint
     from recunlearn.experiments.train import evaluate_test, load_trained
-    from recunlearn.experiments.unlearn import unlearn_run
+    from recunlearn.experiments.unlearn import GuardSettings, guard_check, unlearn_run
+    from recunlearn.protect.posthoc.base import labels_from_dataset
     from recunlearn.protect.posthoc.registry import UNLEARNERS
 
     dataset = ctx.dataset(params["data"])
     source = ctx.run_dir(params["base"])
     requirement = list(params["requirement"])
+    audit_cfg = params["audit"]
     started = time.perf_counter()
     unlearning: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
     if params["unlearner"] is None:
         run = load_trained(source, dataset=dataset)
         protected = run.model.user_embeddings()
@@ -99,26 +103,85 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
             options=params["options"],
             store=store,
             dataset=dataset,
+            guard=None,
         )
+        run = result.source
         protected, after = result.protected, result.after
         unlearn_seconds = float(result.metrics["unlearn_seconds"])
         before_summary = result.before.summary
-        split = result.source.split
+        split = run.split
         unlearning = {
-            k: v for k, v in result.metrics.items() if k not in ("before", "after", "dataset")
+            k: v
+            for k, v in result.metrics.items()
+            if k not in ("before", "after", "dataset", "leakage")
         }
     evaluated = time.perf_counter()
-    audit_cfg = params["audit"]
-    report = audit(
-        protected,
-        dataset,
-        attackers=audit_cfg["attackers"],
-        select=requirement,
-        n_folds=audit_cfg["n_folds"],
-        seeds=(params["seed"],),
-        n_jobs=1,
-        progress=False,
-    )
+    heldout = float(audit_cfg.get("heldout_fraction", 0.0))
+    if params["unlearner"] is not None and (heldout > 0 or audit_cfg.get("transfer")):
+        guard = GuardSettings(
+            tuple(audit_cfg["attackers"]), audit_cfg["n_folds"], heldout, params["seed"], 1
+        )
+        check = guard_check(
+            run,
+            params["unlearner"],
+            params["options"],
+            result.requirement,
+            run.model.user_embeddings(),
+            protected,
+            labels_from_dataset(dataset),
+            guard,
+            store,
+            transfer=bool(audit_cfg.get("transfer")),
+            audit_original=False,
+        )
+        report = check.after
+        extra["leakage"] = {"table": check.to_dict()["table"]}
+        if check.heldout is not None:
+            extra["attack_heldout"] = attack_summary(check.heldout, requirement)
+        if check.transfer is not None:
+            extra["attack_transfer"] = attack_summary(check.transfer, requirement)
+    else:
+        report = audit(
+            protected,
+            dataset,
+            attackers=audit_cfg["attackers"],
+            select=requirement,
+            n_folds=audit_cfg["n_folds"],
+            seeds=(params["seed"],),
+            n_jobs=1,
+            progress=False,
+        )
+    if params["unlearner"] is None and heldout > 0:
+        hidden = heldout_mask(dataset.n_users, heldout, params["seed"])
+        held = audit(
+            protected,
+            dataset,
+            attackers=audit_cfg["attackers"],
+            select=requirement,
+            test_users=hidden,
+            seeds=(params["seed"],),
+            n_jobs=1,
+            progress=False,
+        )
+        extra["attack_heldout"] = attack_summary(held, requirement)
+    if params["unlearner"] is None and audit_cfg.get("floor_permutations"):
+        extra["floor"] = [
+            attack_summary(
+                audit(
+                    protected,
+                    dataset,
+                    attackers=audit_cfg["attackers"],
+                    select=requirement,
+                    n_folds=audit_cfg["n_folds"],
+                    seeds=(params["seed"],),
+                    n_jobs=1,
+                    progress=False,
+                    permute_labels=permutation,
+                ),
+                requirement,
+            )
+            for permutation in range(int(audit_cfg["floor_permutations"]))
+        ]
     attacked = time.perf_counter()
     frame = after.per_user.copy()
     frame.insert(0, "user_id", dataset.user_ids[frame["user"].to_numpy()])
@@ -127,6 +190,7 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
             "test": after.summary,
             "test_original": before_summary,
             "attack": attack_summary(report, requirement),
+            **extra,
             "unlearning": unlearning,
             "test_users": int(len(split.test.users)),
         },
@@ -135,6 +199,14 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
             "split_params": split.params,
             "attack": f"stratified {audit_cfg['n_folds']}-fold CV over all labelled users "
             f"(transductive, LEGO), audit seed {params['seed']}",
+            "attack_heldout": f"{heldout:.0%} of the users' labels hidden from the method; "
+            "attackers trained on the other users, tested on them"
+            if heldout > 0
+            else None,
+            "attack_transfer": "logistic attacker fitted on the original rows (k-fold), "
+            "tested on the protected rows"
+            if audit_cfg.get("transfer")
+            else None,
             "attackers": list(audit_cfg["attackers"]),
         },
         dataset={"label": dataset.label, "fingerprint": dataset_fingerprint(dataset)},
@@ -145,3 +217,10 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
             "audit": attacked - evaluated,
         },
     )
+
+
+def heldout_mask(n_users: int, fraction: float, seed: int):
+    """The held-out users of a cell (see :func:`recunlearn.protect.posthoc.base.heldout_users`)."""
+    from recunlearn.protect.posthoc.base import heldout_users
+
+    return heldout_users(n_users, fraction, seed)

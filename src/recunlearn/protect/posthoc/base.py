@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,6 +38,28 @@ class AttributeLabels:
         if self.attribute.kind == "categorical":
             return self.values >= 0
         return ~np.isnan(self.values)
+
+
+def hide_labels(
+    labels: Mapping[str, AttributeLabels], hidden: np.ndarray
+) -> dict[str, AttributeLabels]:
+    """``labels`` with the values of the users in the boolean mask ``hidden`` set to unknown
+    (what a protection fitted for the held-out view sees)."""
+    out = {}
+    for name, entry in labels.items():
+        values = entry.values.copy()
+        values[hidden] = -1 if entry.attribute.kind == "categorical" else np.nan
+        out[name] = replace(entry, values=values)
+    return out
+
+
+def heldout_users(n_users: int, fraction: float, seed: int) -> np.ndarray:
+    """The boolean mask of the held-out view: ``int(fraction * n_users)`` users drawn with
+    ``numpy.random.default_rng(1000 + seed)`` (the draw of the earlier Table 1 records)."""
+    hidden = np.zeros(n_users, dtype=bool)
+    rng = np.random.default_rng(1000 + seed)
+    hidden[rng.permutation(n_users)[: int(fraction * n_users)]] = True
+    return hidden
 
 
 def labels_from_dataset(dataset: Dataset) -> dict[str, AttributeLabels]:

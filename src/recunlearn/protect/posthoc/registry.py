@@ -22,6 +22,10 @@ UNLEARNERS.register_lazy("dp", "recunlearn.protect.posthoc.dp:DP")
 UNLEARNERS.register_lazy("d2dfr", "recunlearn.protect.posthoc.d2dfr:D2DFR")
 
 
+DEFAULT_UNLEARNER = "lego-paper"
+"""What ``recunlearn unlearn`` runs when no method is named."""
+
+
 def make_unlearner(name: str, **options: Any) -> Unlearner:
     """Instantiate the unlearner called ``name`` (unknown names and options are refused)."""
     return UNLEARNERS.get(name)(**options)
