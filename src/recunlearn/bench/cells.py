@@ -84,12 +84,19 @@ def train_cell(
     seed: int,
     base_dir: Path | None,
 ) -> Cell:
-    """The ``train`` cell of one base model (dataset x model x seed)."""
+    """The ``train`` cell of one base model (dataset x model x seed).
+
+    The model options are hashed resolved (every option, defaults included), so a changed
+    default makes a new cell instead of reusing a record trained under the old one.
+    """
+    from recunlearn.models.registry import make_model
+
+    resolved = make_model(model, **{**options, "seed": seed}).config.model_dump(mode="json")
     spec = RunSpec(
         data=entry.data_spec(None),
         split=entry.split_spec(),
         model=model.lower(),
-        model_options={**options, "seed": seed},
+        model_options=resolved,
         evaluation=EvalSpec(),
     )
     payload = spec.model_dump(mode="json")

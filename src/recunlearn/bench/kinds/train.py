@@ -79,6 +79,8 @@ def train_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     kept["run_dir"] = str(path.relative_to(ctx.out))
     kept["run_config_hash"] = spec.fingerprint()
     kept["reused_run_dir"] = reused
+    kept["model_config"] = rundir.read_json(path / rundir.CONFIG).get("model_config")
+    kept["threads"] = (kept["model_config"] or {}).get("threads") or ctx.threads
     frame = pd.read_parquet(path / rundir.PER_USER)
     return CellOutput(
         metrics=kept,
