@@ -21,7 +21,7 @@ import pandas as pd
 from recunlearn.core.atomic import atomic_write_text
 from recunlearn.core.errors import DataError
 from recunlearn.core.records import PLAN, read_records
-from recunlearn.report import figures, reference, stats, tables
+from recunlearn.report import figures, reference, removal, stats, tables
 from recunlearn.report.frames import (
     adversarial_records,
     advx_unlearn_frame,
@@ -158,6 +158,31 @@ def _unlearning(document: Document, frame: pd.DataFrame) -> None:
             document.add("table", table)
 
 
+def _removal(document: Document, records: list[dict[str, Any]]) -> None:
+    frame = removal.removal_frame(records)
+    if not removal.has_views(frame):
+        return
+    document.add("h2", "Does the removal hold? (every view, against the targets)")
+    for table in removal.removal_tables(frame):
+        document.add("table", table)
+    for dataset in dict.fromkeys(frame["dataset"]):
+        data = removal.frontier_figure(frame, dataset)
+        if data is not None:
+            slug = "frontier_" + "".join(c if c.isalnum() else "_" for c in dataset)
+            document.add(
+                "figure",
+                Figure(
+                    slug,
+                    f"{dataset}: NDCG@10 (% of the original) against the worst attacker's "
+                    "distance from chance over attributes and views; one point per method, "
+                    "model and requirement (mean over seeds).",
+                    data,
+                ),
+            )
+    for table in removal.attribute_detail(frame):
+        document.add("table", table)
+
+
 def _timing(document: Document, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
@@ -260,6 +285,7 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
     if base is not None:
         document.add("h2", "Base models")
         document.add("table", base)
+    _removal(document, records)
     frames = [f for f in (unlearn_frame(records), advx_unlearn_frame(records)) if not f.empty]
     _unlearning(document, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
     _timing(document, timing_frame(records))
