@@ -21,7 +21,7 @@ import pandas as pd
 from recunlearn.core.atomic import atomic_write_text
 from recunlearn.core.errors import DataError
 from recunlearn.core.records import PLAN, read_records
-from recunlearn.report import figures, reference, removal, stats, tables
+from recunlearn.report import figures, reference, removal, speed, stats, tables
 from recunlearn.report.frames import (
     adversarial_records,
     advx_unlearn_frame,
@@ -289,13 +289,35 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
     frames = [f for f in (unlearn_frame(records), advx_unlearn_frame(records)) if not f.empty]
     _unlearning(document, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
     _timing(document, timing_frame(records))
+    speed_tables = [
+        table
+        for table in (
+            speed.train_speed_table(records),
+            speed.audit_speed_table(records),
+            speed.removal_speed_table(records),
+        )
+        if table is not None
+    ]
+    if speed_tables:
+        document.add("h2", "Speed")
+        for table in speed_tables:
+            document.add("table", table)
     _adversarial(document, adversarial_records(records))
     debias = tables.ultd_table1(debias_frame(records))
     if debias:
         document.add("h2", "Debiasing selection bias (ULTD Table 1)")
         for table in debias:
             document.add("table", table)
-    known = {"train", "unlearn", "timing", "adversarial", "debias"}
+    known = {
+        "train",
+        "unlearn",
+        "timing",
+        "adversarial",
+        "debias",
+        "train_speed",
+        "audit_speed",
+        "removal_speed",
+    }
     other = sorted({r["kind"] for r in records} - known)
     if other:
         document.add("h2", "Other cells")

@@ -1,6 +1,7 @@
 """The built-in cell kinds, registered on import: ``train``, ``unlearn``, ``adversarial``,
-``timing``, ``debias`` (see :mod:`recunlearn.bench.registry` to add another)."""
+``timing``, ``debias``, and the wall-time kinds ``train_speed``, ``audit_speed`` and
+``removal_speed`` (see :mod:`recunlearn.bench.registry` to add another)."""
 
-from recunlearn.bench.kinds import adversarial, debias, timing, train, unlearn
+from recunlearn.bench.kinds import adversarial, debias, speed, timing, train, unlearn
 
-__all__ = ["adversarial", "debias", "timing", "train", "unlearn"]
+__all__ = ["adversarial", "debias", "speed", "timing", "train", "unlearn"]
