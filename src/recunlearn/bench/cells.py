@@ -234,6 +234,11 @@ def adversarial_cells(
         raise ConfigError(f"field 'adversarial': {exc}") from exc
     grid: list[dict[str, float] | None] = [None] if adv.include_base else []
     grid += lambda_grid(adv.lambdas)
+    grid += [
+        c
+        for c in ({k: float(v) for k, v in cell.items()} for cell in adv.lambda_cells)
+        if c not in grid
+    ]
     out = []
     for key in adv.datasets or [d.key for d in config.datasets]:
         entry = config.dataset(key)

@@ -204,6 +204,9 @@ class AdversarialSettings(_Section):
         preset: ``advx`` = the linear MultVAE of the AdvX code (``MultVAE.advx_config``).
         model_options: model overrides (after the preset).
         lambdas: per attribute, the lambda values; cells are their product.
+        lambda_cells: further cells given one by one (``[{gender: 400, age_raw: 0}, ...]``),
+            for grids that are not a product (e.g. the picks of a full grid rerun on other
+            folds); every cell names every attribute of ``lambdas``.
         attribute_options: per attribute, adversary options (e.g. ``age_raw: {scale: 60}``).
         adversary_options: options of the whole adversary (``lr``, ``selection``...).
         replicates: folds (``user_kfold``) or model seeds (``loo``).
@@ -218,6 +221,7 @@ class AdversarialSettings(_Section):
     preset: Literal["advx"] | None = None
     model_options: dict[str, Any] = Field(default_factory=dict)
     lambdas: dict[str, list[float]] = Field(..., min_length=1)
+    lambda_cells: list[dict[str, float]] = Field(default_factory=list)
     attribute_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     adversary_options: dict[str, Any] = Field(default_factory=dict)
     replicates: list[int] = Field(default_factory=lambda: [0], min_length=1)
@@ -234,6 +238,18 @@ class AdversarialSettings(_Section):
             if any(v < 0 for v in values):
                 raise ValueError(f"lambdas of '{name}' must be >= 0")
         return value
+
+    @model_validator(mode="after")
+    def _cells_name_every_attribute(self) -> AdversarialSettings:
+        for i, cell in enumerate(self.lambda_cells):
+            if set(cell) != set(self.lambdas):
+                raise ValueError(
+                    f"lambda_cells[{i}] names {sorted(cell)}; every cell must name exactly the "
+                    f"attributes of lambdas: {sorted(self.lambdas)}"
+                )
+            if any(v < 0 for v in cell.values()):
+                raise ValueError(f"lambda_cells[{i}]: lambdas must be >= 0")
+        return self
 
     def attacker_names(self) -> list[str]:
         """The audit attackers of every cell."""

@@ -242,13 +242,15 @@ def _adversarial(document: Document, records: list[dict[str, Any]]) -> None:
                 f"{dataset} · {model}: the λ-grid figures need one categorical and one continuous attribute.",
             )
             continue
-        column = "advx" if f"{categorical}:advx" in part.columns else "worst"
-        title = f"{dataset} · {model_name(model)} · {protocol}"
-        for name, data in figures.advx_figures(
-            part.reset_index(drop=True), categorical, continuous, title
-        ):
-            slug = "advx_" + "".join(c if c.isalnum() else "_" for c in f"{title} {name}")
-            document.add("figure", Figure(slug, f"{title}: {name} ({column} attacker)", data))
+        bases = part[part["base"].astype(bool)]
+        # one training recipe per figure: each objective's cells with the base models
+        for objective, recipe in cells.groupby("objective", sort=False):
+            shown = pd.concat([recipe, bases], ignore_index=True)
+            column = "advx" if f"{categorical}:advx" in shown.columns else "worst"
+            title = f"{dataset} · {model_name(model)} · {protocol} · {objective}"
+            for name, data in figures.advx_figures(shown, categorical, continuous, title):
+                slug = "advx_" + "".join(c if c.isalnum() else "_" for c in f"{title} {name}")
+                document.add("figure", Figure(slug, f"{title}: {name} ({column} attacker)", data))
 
 
 def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]]]:
@@ -269,6 +271,9 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
         plan = json.loads(plan_path.read_text())
         name = plan.get("config", {}).get("name", name)
         description = plan.get("config", {}).get("description", "")
+        # tables list rows in the config's order, not in the order of the record files
+        position = {cell["hash"]: i for i, cell in enumerate(plan.get("cells", []))}
+        records.sort(key=lambda r: position.get(r.get("config_hash"), len(position)))
     document = Document(f"Benchmark report — {name}")
     if description:
         document.add("p", description)

@@ -246,7 +246,9 @@ def debias_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
         test = metrics.get("test", {})
         row = {
             "dataset": metrics.get("dataset", record["params"].get("dataset")),
-            "method": metrics.get("method", record["params"].get("method")),
+            "method": metrics.get("row")
+            or record["params"].get("label")
+            or metrics.get("method", record["params"].get("method")),
             "seed": metrics.get("seed"),
             "record": record["_path"],
         }

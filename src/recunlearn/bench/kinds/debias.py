@@ -52,6 +52,7 @@ def debias_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
         if params.get(key) is not None:
             config[key] = params[key]
     record = run_debias(config)
+    record["row"] = params.get("label") or params["method"]
     return CellOutput(
         metrics=record,
         protocol={"kind": "debias", "split": "A 5% / V 5% / T 90% of the unbiased ratings"},
