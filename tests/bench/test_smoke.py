@@ -92,6 +92,22 @@ def test_resume_recomputes_only_the_missing_cell(smoke_dir: Path, tmp_path: Path
     assert all(after[h] == before[h] for h in unchanged)
 
 
+def test_a_missing_run_directory_is_retrained_for_cells_that_need_it(
+    smoke_dir: Path, tmp_path: Path
+):
+    """Records are committed, run directories are not: a fresh checkout that adds a cell on a
+    recorded base model retrains that base instead of failing."""
+    out = tmp_path / "fresh"
+    shutil.copytree(smoke_dir, out)
+    shutil.rmtree(out / "runs")
+    victim = next(r for r in read_records(out) if r["params"].get("method") == "dp")
+    Path(victim["_path"]).unlink()
+    result = run_bench(SMOKE, out, jobs=1, progress=False)
+    assert result.ok
+    assert sorted(result.computed) == sorted([victim["config_hash"], victim["params"]["base"]])
+    assert (out / "runs" / victim["params"]["base"]).is_dir()
+
+
 @register_kind("test-echo", protocol="none")
 def _echo(params, ctx):
     """Echo the parameters (an extra kind registered by a test)."""

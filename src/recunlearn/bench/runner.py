@@ -284,7 +284,24 @@ def _finished(out: Path, cells: list[Cell], facts: dict[str, dict[str, Any]]) ->
                 f"(fingerprint {found}, now {expected}); use a new --out folder"
             )
         done.add(cell.hash)
-    return done
+    return _without_missing_runs(out, cells, done)
+
+
+def _without_missing_runs(out: Path, cells: list[Cell], done: set[str]) -> set[str]:
+    """``done`` minus the ``train`` cells whose run directory is gone (records are kept in git,
+    run directories are not) while a cell that needs it is still to run: they train again."""
+    pending_deps = {d for c in cells if c.hash not in done for d in c.deps}
+    missing = {
+        c.hash
+        for c in cells
+        if c.kind == "train"
+        and c.hash in done
+        and c.hash in pending_deps
+        and not (out / "runs" / c.hash).is_dir()
+    }
+    if missing:
+        logger.info("retraining %d base model(s) whose run directory is missing", len(missing))
+    return done - missing
 
 
 def _write_plan(

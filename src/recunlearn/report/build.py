@@ -300,11 +300,12 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
             speed.train_speed_table(records),
             speed.audit_speed_table(records),
             speed.removal_speed_table(records),
+            speed.protocol_gap_table(records),
         )
         if table is not None
     ]
     if speed_tables:
-        document.add("h2", "Speed")
+        document.add("h2", "Speed and diagnostics")
         for table in speed_tables:
             document.add("table", table)
     _adversarial(document, adversarial_records(records))
@@ -322,6 +323,7 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
         "train_speed",
         "audit_speed",
         "removal_speed",
+        "protocol_gap",
     }
     other = sorted({r["kind"] for r in records} - known)
     if other:

@@ -113,3 +113,36 @@ def removal_speed_table(records: Iterable[dict[str, Any]]) -> Table | None:
         ["method", "table", "requirement", "new attributes", "seconds", "runs", "target s", "met"],
         rows,
     )
+
+
+def protocol_gap_table(records: Iterable[dict[str, Any]]) -> Table | None:
+    """Test HR@10 / NDCG@10 per model, tie rule and protocol variant (mean ± std over seeds)."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for record in _records(records, "protocol_gap"):
+        p = record["params"]
+        groups.setdefault((p["model"], p.get("ties", "file_order"), p["variant"]), []).append(
+            record
+        )
+    if not groups:
+        return None
+    rows = []
+    for (model, ties, variant), part in groups.items():
+        hr = mean_std([r["metrics"]["test"]["HR@10"] for r in part])
+        ndcg = mean_std([r["metrics"]["test"]["NDCG@10"] for r in part])
+        links = tuple(r["_path"] for r in part)
+        rows.append(
+            [
+                TCell(model_name(model)),
+                TCell(ties),
+                TCell(variant if variant == "honest" else f"{variant} (not a result)"),
+                TCell(str(hr[2])),
+                TCell(pct(hr[0], hr[1]), links=links),
+                TCell(pct(ndcg[0], ndcg[1])),
+            ]
+        )
+    return Table(
+        "Protocol diagnostic: how much does selecting the epoch on the test set inflate numbers?",
+        ["model", "ties", "variant", "seeds", "HR@10 %", "NDCG@10 %"],
+        rows,
+        notes=["Rows other than `honest` choose the epoch on the TEST set: they are not results."],
+    )
