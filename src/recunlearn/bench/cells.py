@@ -335,6 +335,7 @@ def check_attributes(
     if config.methods and config.models:
         for i, requirement in enumerate(config.requirements):
             check(f"requirements[{i}]", parse_requirement(requirement), ids)
+        check("audit.kept", config.audit.kept, ids)
     for n, adv in enumerate(config.adversarial):
         check(f"{config.adversarial_field(n)}.lambdas", adv.lambdas, adv.datasets or ids)
     if config.timing is not None:

@@ -168,6 +168,9 @@ class AuditSettings(_Section):
             check).
         floor_permutations: ``original`` cells also audit the original matrix this many times
             against permuted labels: the noise floor of the worst-case metric.
+        kept: attributes audited in every cell besides the requirement's (those a requirement
+            keeps, e.g. a control attribute that must stay at chance, or one that must stay
+            readable).
     """
 
     attackers: Literal["all"] | list[str] = "all"
@@ -175,6 +178,7 @@ class AuditSettings(_Section):
     heldout_fraction: float = Field(0.2, ge=0.0, lt=1.0)
     transfer: bool = True
     floor_permutations: int = Field(0, ge=0)
+    kept: list[str] = Field(default_factory=list)
 
     def cell_params(self) -> dict[str, Any]:
         """What an ``unlearn`` cell records of these settings (hashed)."""
@@ -184,6 +188,7 @@ class AuditSettings(_Section):
             "heldout_fraction": self.heldout_fraction,
             "transfer": self.transfer,
             "floor_permutations": self.floor_permutations,
+            **({"kept": list(self.kept)} if self.kept else {}),
         }
 
     def attacker_names(self) -> list[str]:

@@ -135,7 +135,7 @@ def _unlearning(document: Document, frame: pd.DataFrame) -> None:
     document.add("h2", "Post-hoc unlearning (LEGO Table 1)")
     document.add("p", "Paper: " + reference.citation("lego_table1") + ".")
     for table in tables.lego_table1(frame):
-        document.add("table", table)
+        document.add("table", table, key="lego_table1")
     for dataset in dict.fromkeys(frame["dataset"]):
         data = figures.tradeoff(frame, dataset)
         if data is not None:
@@ -150,12 +150,12 @@ def _unlearning(document: Document, frame: pd.DataFrame) -> None:
                 ),
             )
     for table in tables.lego_detail(frame):
-        document.add("table", table)
+        document.add("table", table, key="lego_detail")
     tests = stats.unlearning_tests(frame)
     if tests:
         document.add("h3", "Significance between methods")
         for table in tests:
-            document.add("table", table)
+            document.add("table", table, key="significance")
 
 
 def _removal(document: Document, records: list[dict[str, Any]]) -> None:
@@ -164,7 +164,7 @@ def _removal(document: Document, records: list[dict[str, Any]]) -> None:
         return
     document.add("h2", "Does the removal hold? (every view, against the targets)")
     for table in removal.removal_tables(frame):
-        document.add("table", table)
+        document.add("table", table, key="removal")
     for dataset in dict.fromkeys(frame["dataset"]):
         data = removal.frontier_figure(frame, dataset)
         if data is not None:
@@ -180,7 +180,7 @@ def _removal(document: Document, records: list[dict[str, Any]]) -> None:
                 ),
             )
     for table in removal.attribute_detail(frame):
-        document.add("table", table)
+        document.add("table", table, key="removal_detail")
 
 
 def _timing(document: Document, frame: pd.DataFrame) -> None:
@@ -189,7 +189,7 @@ def _timing(document: Document, frame: pd.DataFrame) -> None:
     document.add("h2", "Dynamic requirements (LEGO Fig. 3)")
     table = tables.timing_table(frame)
     if table is not None:
-        document.add("table", table)
+        document.add("table", table, key="timing")
     data = figures.timing_chart(frame)
     if data is not None:
         document.add(
@@ -226,7 +226,7 @@ def _adversarial(document: Document, records: list[dict[str, Any]]) -> None:
         return tuple(paths.get(key, ()))
 
     for table in tables.advx_table2(records, link_for):
-        document.add("table", table)
+        document.add("table", table, key="advx_table2")
     frame = records_frame(records)
     grid = cell_table(frame)
     kinds = tables._attribute_kinds(records)
@@ -289,31 +289,31 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
     base = tables.base_models(train_frame(records))
     if base is not None:
         document.add("h2", "Base models")
-        document.add("table", base)
+        document.add("table", base, key="base_models")
     _removal(document, records)
     frames = [f for f in (unlearn_frame(records), advx_unlearn_frame(records)) if not f.empty]
     _unlearning(document, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
     _timing(document, timing_frame(records))
     speed_tables = [
-        table
-        for table in (
-            speed.train_speed_table(records),
-            speed.audit_speed_table(records),
-            speed.removal_speed_table(records),
-            speed.protocol_gap_table(records),
+        (key, table)
+        for key, table in (
+            ("train_speed", speed.train_speed_table(records)),
+            ("audit_speed", speed.audit_speed_table(records)),
+            ("removal_speed", speed.removal_speed_table(records)),
+            ("protocol_gap", speed.protocol_gap_table(records)),
         )
         if table is not None
     ]
     if speed_tables:
         document.add("h2", "Speed and diagnostics")
-        for table in speed_tables:
-            document.add("table", table)
+        for key, table in speed_tables:
+            document.add("table", table, key=key)
     _adversarial(document, adversarial_records(records))
     debias = tables.ultd_table1(debias_frame(records))
     if debias:
         document.add("h2", "Debiasing selection bias (ULTD Table 1)")
         for table in debias:
-            document.add("table", table)
+            document.add("table", table, key="ultd_table1")
     known = {
         "train",
         "unlearn",

@@ -67,6 +67,8 @@ def removal_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
         }
         views = {name: _distances(metrics.get(key)) for key, name in VIEWS.items()}
         floors = [_distances(entry) for entry in metrics.get("floor") or []]
+        kept = _distances(metrics.get("attack_kept"))
+        base["kept"] = max((abs(v) for v in kept.values()), default=math.nan)
         for attribute in params["requirement"]:
             row = dict(base, attribute=attribute)
             for name, values in views.items():
@@ -93,6 +95,7 @@ def _cell_summary(part: pd.DataFrame) -> dict[str, Any]:
         )
     )
     out["ndcg_ratio"] = mean_std(ratios)
+    out["kept"] = mean_std(per_seed["kept"].max())
     out["seeds"] = int(part["seed"].nunique())
     return out
 
@@ -122,6 +125,9 @@ def removal_tables(frame: pd.DataFrame) -> list[Table]:
         "floor (permuted labels)",
         f"≤ {LEAKAGE_TARGET:g} pts everywhere and ≥ {100 * NDCG_TARGET:g} % NDCG",
     ]
+    with_kept = frame["kept"].notna().any()
+    if with_kept:
+        header.append("kept attributes, |BAcc − chance|")
     tables = []
     for dataset, data in frame.groupby("dataset", sort=False):
         rows = []
@@ -142,6 +148,11 @@ def removal_tables(frame: pd.DataFrame) -> list[Table]:
                         *(TCell(pct(*summary[v][:2], scale=1.0, digits=1)) for v in VIEWS.values()),
                         TCell(pct(*floor[:2], scale=1.0, digits=1)),
                         TCell("–" if method == "original" else _meets(summary)),
+                        *(
+                            [TCell(pct(*summary["kept"][:2], scale=1.0, digits=1))]
+                            if with_kept
+                            else []
+                        ),
                     ]
                 )
         tables.append(

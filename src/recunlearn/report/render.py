@@ -32,9 +32,15 @@ class Document:
     title: str
     blocks: list[tuple[str, Any]] = field(default_factory=list)
 
-    def add(self, kind: str, content: Any) -> None:
-        """Append a block."""
+    def add(self, kind: str, content: Any, key: str = "") -> None:
+        """Append a block (a table is tagged with ``key`` when given)."""
+        if key and isinstance(content, Table):
+            content.key = key
         self.blocks.append((kind, content))
+
+    def tables(self, key: str) -> list[Table]:
+        """The tables tagged ``key``, in document order."""
+        return [c for kind, c in self.blocks if kind == "table" and c.key == key]
 
 
 Linker = Callable[[str], str]
@@ -65,14 +71,19 @@ def to_markdown(document: Document, figures_dir: Path, link: Linker) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _md_table(table: Table, link: Linker) -> list[str]:
+def table_markdown(table: Table, link: Linker | None = None) -> list[str]:
+    """A table as markdown lines: title, rows, notes and (with ``link``) its records."""
+    return _md_table(table, link)
+
+
+def _md_table(table: Table, link: Linker | None) -> list[str]:
     lines = [f"**{table.title}**", ""]
     lines += markdown_table(table.header, [[c.markdown() for c in row] for row in table.rows])
     lines.append("")
     for note in table.notes:
         lines += [note, ""]
     records = sorted({path for row in table.rows for cell in row for path in cell.links})
-    if records:
+    if records and link is not None:
         shown = ", ".join(f"[{Path(p).stem}]({link(p)})" for p in records)
         lines += [
             f"<details><summary>records ({len(records)})</summary>\n\n{shown}\n\n</details>",

@@ -47,12 +47,14 @@ class TCell:
 
 @dataclass
 class Table:
-    """A titled table with notes under it."""
+    """A titled table with notes under it; ``key`` names what it shows (``base_models``,
+    ``removal``...), so a summary document can pick it from a report."""
 
     title: str
     header: list[str]
     rows: list[list[TCell]]
     notes: list[str] = field(default_factory=list)
+    key: str = ""
 
 
 def paper_text(value: list[float | None] | None) -> str | None:

@@ -164,6 +164,21 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
             progress=False,
         )
         extra["attack_heldout"] = attack_summary(held, requirement)
+    kept = [a for a in audit_cfg.get("kept", []) if a not in requirement]
+    if kept:
+        extra["attack_kept"] = attack_summary(
+            audit(
+                protected,
+                dataset,
+                attackers=audit_cfg["attackers"],
+                select=kept,
+                n_folds=audit_cfg["n_folds"],
+                seeds=(params["seed"],),
+                n_jobs=1,
+                progress=False,
+            ),
+            kept,
+        )
     if params["unlearner"] is None and audit_cfg.get("floor_permutations"):
         extra["floor"] = [
             attack_summary(
