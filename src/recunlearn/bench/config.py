@@ -325,6 +325,9 @@ class BenchConfig(_Section):
         adversarial: the lambda grid (``adversarial`` cells).
         timing: the dynamic-requirement timing (``timing`` cells).
         extra: cells of other registered kinds.
+        peers: name -> folder of another tool's results on the same protocol (e.g. the JSON
+            records of ``benchmarks/recbole_side_by_side.py``), relative to the benchmark
+            folder (``--out``); the report compares with them.
     """
 
     name: str
@@ -341,6 +344,7 @@ class BenchConfig(_Section):
     adversarial: list[AdversarialSettings] = Field(default_factory=list)
     timing: TimingSettings | None = None
     extra: list[ExtraGrid] = Field(default_factory=list)
+    peers: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("adversarial", mode="before")
     @classmethod

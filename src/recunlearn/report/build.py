@@ -21,14 +21,13 @@ import pandas as pd
 from recunlearn.core.atomic import atomic_write_text
 from recunlearn.core.errors import DataError
 from recunlearn.core.records import PLAN, read_records
-from recunlearn.report import figures, reference, removal, speed, stats, tables
+from recunlearn.report import base_models, figures, reference, removal, speed, stats, tables
 from recunlearn.report.frames import (
     adversarial_records,
     advx_unlearn_frame,
     debias_frame,
     model_name,
     timing_frame,
-    train_frame,
     unlearn_frame,
 )
 from recunlearn.report.render import Document, Figure, to_html, to_markdown
@@ -265,7 +264,7 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
         raise DataError(
             "no benchmark records (run `recunlearn bench` first)", path=bench_dir / "records"
         )
-    name, description = bench_dir.name, ""
+    name, description, plan = bench_dir.name, "", {}
     plan_path = bench_dir / PLAN
     if plan_path.exists():
         plan = json.loads(plan_path.read_text())
@@ -286,10 +285,13 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
     )
     provenance(document, records, bench_dir)
     _failures(document, bench_dir)
-    base = tables.base_models(train_frame(records))
-    if base is not None:
+    peers = [bench_dir / folder for folder in plan.get("config", {}).get("peers", {}).values()]
+    base = base_models.base_model_tables(records, peers)
+    if base:
         document.add("h2", "Base models")
-        document.add("table", base, key="base_models")
+        document.add("table", base[0], key="base_models")
+        for table in base[1:]:
+            document.add("table", table, key="base_models_other")
     _removal(document, records)
     frames = [f for f in (unlearn_frame(records), advx_unlearn_frame(records)) if not f.empty]
     _unlearning(document, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())

@@ -94,28 +94,6 @@ def unlearn_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def train_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """One row per ``train`` record."""
-    rows = []
-    for record in records:
-        if record.get("kind") != "train":
-            continue
-        spec, metrics = record["params"]["spec"], record["metrics"]
-        rows.append(
-            {
-                "dataset": record["dataset"].get("label", record["params"]["dataset"]),
-                "model": spec["model"],
-                "seed": spec["model_options"].get("seed"),
-                "HR@10": metrics["test"].get("HR@10"),
-                "NDCG@10": metrics["test"].get("NDCG@10"),
-                "best_epoch": metrics.get("best_epoch"),
-                "train_seconds": metrics.get("train_seconds"),
-                "record": record["_path"],
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 def timing_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """One row per (timing record, method, request)."""
     rows = []

@@ -236,31 +236,6 @@ def lego_detail(frame: pd.DataFrame) -> list[Table]:
     return tables
 
 
-def base_models(frame: pd.DataFrame) -> Table | None:
-    """Base models: test HR / NDCG @10, best epoch, training time; LEGO's Original rows."""
-    if frame.empty:
-        return None
-    rows = []
-    for (dataset, model), part in frame.groupby(["dataset", "model"], sort=False):
-        ref = reference.lego_table1(dataset, model, ["gender"], "original")
-        values = ref["values"] if ref else {}
-        epochs = mean_std(part["best_epoch"])
-        seconds = mean_std(part["train_seconds"])
-        rows.append(
-            [
-                _text(dataset),
-                _text(model_name(model)),
-                _text(len(part)),
-                _cell(part, "HR@10", values.get("HR@10"), higher_is_better=True),
-                _cell(part, "NDCG@10", values.get("NDCG@10"), higher_is_better=True),
-                TCell(f"{epochs[0]:.0f}" if epochs[2] else "–"),
-                TCell(f"{seconds[0]:.1f}" if seconds[2] else "–", links=tuple(part["record"])),
-            ]
-        )
-    header = ["dataset", "model", "seeds", "HR@10", "NDCG@10", "best epoch", "train s"]
-    return Table("Base models (test split)", header, rows, ["Paper: LEGO Table 1, Original rows."])
-
-
 def timing_table(frame: pd.DataFrame) -> Table | None:
     """Seconds per request of the dynamic-requirement sequence (LEGO Fig. 3)."""
     if frame.empty:
