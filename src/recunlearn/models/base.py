@@ -64,10 +64,12 @@ class TrainConfig(BaseModel):
     early_stopping_metric: str = "NDCG@10"
     seed: int = 0
     threads: int | None = Field(
-        None,
+        1,
         ge=1,
-        description="torch CPU threads while training (None = leave the process setting); "
-        "small embedding models step faster on one thread than on two",
+        description="torch CPU threads while training (None = leave the process setting). A "
+        "seed fixes the model for a given thread count; another count sums in another order, "
+        "and over many epochs that can change the best epoch, so the count is part of the "
+        "configuration (and of every record's hash)",
     )
 
 
