@@ -182,6 +182,45 @@ def best_debiasing(
     return part.loc[part[name].idxmax()]
 
 
+def full_grid_replicates(frame: pd.DataFrame) -> list[int]:
+    """Replicates (folds) holding more gradient-reversal cells than the others, e.g. the fold
+    of a single-fold full grid beside five-fold runs of a few cells; ``[]`` when balanced."""
+    reversal = frame[frame["objective"] == "reversal"]
+    if reversal.empty:
+        return []
+    counts = reversal.groupby("replicate")["cell"].nunique()
+    if counts.min() == counts.max():
+        return []
+    return sorted(int(r) for r in counts[counts == counts.max()].index)
+
+
+def full_grid_fold(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """``frame`` (a records frame) narrowed to its :func:`full_grid_replicates` and a
+    `` · fold 0 only`` note; ``frame`` unchanged and ``""`` when every replicate holds the same
+    cells."""
+    replicates = full_grid_replicates(frame)
+    if not replicates:
+        return frame, ""
+    folds = ", ".join(str(r) for r in replicates)
+    return frame[frame["replicate"].isin(replicates)], f" · fold {folds} only"
+
+
+def figure_parts(frame: pd.DataFrame):
+    """One cell table per figure: per (dataset, protocol, model) and objective, that
+    objective's cells with the base cells, from the full-grid fold alone when one fold holds
+    more cells than the others (a heat map must not mix a one-fold cell with five-fold means).
+
+    Yields ``((dataset, protocol, model, objective), cell table, title note)``.
+    """
+    for (dataset, protocol, model), part in frame.groupby(
+        ["dataset", "protocol", "model"], sort=False
+    ):
+        part, note = full_grid_fold(part)
+        for objective in [o for o in dict.fromkeys(part["objective"]) if o != "none"]:
+            chosen = part[part["objective"].isin([objective, "none"])]
+            yield (dataset, protocol, model, objective), cell_table(chosen), note
+
+
 def as_percent(values: np.ndarray | pd.Series) -> np.ndarray:
     """Fractions to percent."""
     return 100.0 * np.asarray(values, dtype=float)

@@ -202,7 +202,7 @@ def _adversarial(document: Document, records: list[dict[str, Any]]) -> None:
         return
     from recunlearn.report.adversarial import (
         cell_label,
-        cell_table,
+        figure_parts,
         objective_of,
         records_frame,
     )
@@ -227,29 +227,22 @@ def _adversarial(document: Document, records: list[dict[str, Any]]) -> None:
     for table in tables.advx_table2(records, link_for):
         document.add("table", table, key="advx_table2")
     frame = records_frame(records)
-    grid = cell_table(frame)
     kinds = tables._attribute_kinds(records)
     categorical = next((a for a, k in kinds.items() if k == "categorical"), None)
     continuous = next((a for a, k in kinds.items() if k == "continuous"), None)
-    for (dataset, protocol, model), part in grid.groupby(
-        ["dataset", "protocol", "model"], sort=False
-    ):
-        cells = part[~part["base"].astype(bool)]
+    for (dataset, protocol, model, objective), grid, note in figure_parts(frame):
+        cells = grid[~grid["base"].astype(bool)]
         if categorical is None or continuous is None or cells.empty:
             document.add(
                 "p",
                 f"{dataset} · {model}: the λ-grid figures need one categorical and one continuous attribute.",
             )
             continue
-        bases = part[part["base"].astype(bool)]
-        # one training recipe per figure: each objective's cells with the base models
-        for objective, recipe in cells.groupby("objective", sort=False):
-            shown = pd.concat([recipe, bases], ignore_index=True)
-            column = "advx" if f"{categorical}:advx" in shown.columns else "worst"
-            title = f"{dataset} · {model_name(model)} · {protocol} · {objective}"
-            for name, data in figures.advx_figures(shown, categorical, continuous, title):
-                slug = "advx_" + "".join(c if c.isalnum() else "_" for c in f"{title} {name}")
-                document.add("figure", Figure(slug, f"{title}: {name} ({column} attacker)", data))
+        column = "advx" if f"{categorical}:advx" in grid.columns else "worst"
+        title = f"{dataset} · {model_name(model)} · {protocol} · {objective}{note}"
+        for name, data in figures.advx_figures(grid, categorical, continuous, title):
+            slug = "advx_" + "".join(c if c.isalnum() else "_" for c in f"{title} {name}")
+            document.add("figure", Figure(slug, f"{title}: {name} ({column} attacker)", data))
 
 
 def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]]]:

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-@pytest.fixture(scope="module")
-def grid_script():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import adversarial_grid
-
-        yield adversarial_grid
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+from recunlearn.report.adversarial import figure_parts, records_frame
+from recunlearn.report.tables import advx_table2
 
 
 def _record(fold: int, gender_lambda: float | None, bacc: float, **extra: Any) -> dict:
@@ -31,6 +17,7 @@ def _record(fold: int, gender_lambda: float | None, bacc: float, **extra: Any) -
         "model": "multvae",
         "lambdas": lambdas,
         "adversary": {},
+        "_path": f"r{fold}-{gender_lambda}.json",
         "replicate": fold,
         "fold": fold,
         "seconds_per_epoch": 0.5,
@@ -71,27 +58,31 @@ def _records() -> list[dict]:
     return records
 
 
-def test_five_fold_cells_win_the_headline_pick(grid_script) -> None:
-    text = grid_script.report_markdown(_records(), ["gender", "age_raw"])
-    headline, single = text.split("fold 0 only", 1)
-    adv_row = next(line for line in headline.splitlines() if line.startswith("| Adv-gender"))
-    assert "gender 400" in adv_row and adv_row.rstrip(" |").endswith("5")
-    # the single-fold section makes the paper's pick among all of fold 0's cells
-    adv_row = next(line for line in single.splitlines() if line.startswith("| Adv-gender"))
-    assert "gender 800" in adv_row and "55.00" in adv_row
-    assert "Wall time of the grid's 3 cells" in single
+def _row(table, label: str) -> list[str]:
+    return next([c.text for c in row] for row in table.rows if row[0].text.startswith(label))
 
 
-def test_balanced_folds_have_no_single_fold_section(grid_script) -> None:
+def test_five_fold_cells_win_the_headline_pick() -> None:
+    headline, single = advx_table2(_records(), lambda row: ())
+    adv = _row(headline, "Adv-gender")
+    assert adv[1] == "gender 400, age_raw 0" and adv[-1] == "5"
+    # the single-fold table makes the paper's pick among all of fold 0's cells
+    assert "fold 0 only" in single.title
+    adv = _row(single, "Adv-gender")
+    assert adv[1] == "gender 800, age_raw 0" and adv[4].startswith("55.00")
+    assert any("Wall time of the grid's 3 cells" in note for note in single.notes)
+
+
+def test_balanced_folds_have_no_single_fold_section() -> None:
     records = [r for r in _records() if (r["lambdas"] or {}).get("gender") != 800.0]
-    assert "only" not in grid_script.report_markdown(records, ["gender", "age_raw"])
+    tables = advx_table2(records, lambda row: ())
+    assert len(tables) == 1 and "only" not in tables[0].title
 
 
-def test_figures_never_mix_objectives(grid_script) -> None:
+def test_figures_never_mix_objectives() -> None:
     advsel = {"objective": "reversal", "selection": "adversary"}
     records = _records() + [_record(f, 400.0, 0.69, adversary=advsel) for f in range(5)]
-    frame = grid_script.records_frame(records)
-    parts = {key[-1]: (table, note) for key, table, note in grid_script.figure_parts(frame)}
+    parts = {key[-1]: (table, note) for key, table, note in figure_parts(records_frame(records))}
     assert set(parts) == {"reversal", "reversal-advsel"}
     table, note = parts["reversal"]
     assert note == " · fold 0 only" and set(table["n"]) == {1}
