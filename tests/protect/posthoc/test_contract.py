@@ -6,6 +6,11 @@ from recunlearn.protect.posthoc.registry import UNLEARNERS
 from recunlearn.testing import UnlearnerContract
 
 
+class TestSplitEraser(UnlearnerContract):
+    name = "split-eraser"
+    fast_options = {"permutations": 10}
+
+
 class TestLEGO(UnlearnerContract):
     name = "lego-paper"
     fast_options = {"calibration_steps": 30, "combination_steps": 10}

@@ -12,6 +12,7 @@ from recunlearn.core.registry import Registry
 from recunlearn.protect.posthoc.base import Unlearner
 
 UNLEARNERS: Registry[type[Unlearner]] = Registry("unlearning method")
+UNLEARNERS.register_lazy("split-eraser", "recunlearn.protect.posthoc.split_eraser:SplitEraser")
 UNLEARNERS.register_lazy("lego-paper", "recunlearn.protect.posthoc.lego:LEGO")
 UNLEARNERS.alias("lego", "lego-paper")  # its name before; configs and records still use it
 UNLEARNERS.register_lazy("inductive-map", "recunlearn.protect.posthoc.inductive:InductiveMap")
@@ -22,7 +23,7 @@ UNLEARNERS.register_lazy("dp", "recunlearn.protect.posthoc.dp:DP")
 UNLEARNERS.register_lazy("d2dfr", "recunlearn.protect.posthoc.d2dfr:D2DFR")
 
 
-DEFAULT_UNLEARNER = "lego-paper"
+DEFAULT_UNLEARNER = "split-eraser"
 """What ``recunlearn unlearn`` runs when no method is named."""
 
 
