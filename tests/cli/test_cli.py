@@ -111,6 +111,8 @@ def test_unlearn_prints_before_and_after(tmp_path):
         "gender,age",
         "--out",
         str(out),
+        "--method",
+        "lego-paper",
         "--set",
         "calibration_steps=20",
         "--set",

@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed, parallel_config
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from recunlearn.audit.attackers import DEFAULT_ATTACKERS, Attacker, AttackerSpec, get_attacker
 from recunlearn.audit.inputs import AttributeTable, EmbeddingTable, JoinedData, join
@@ -31,6 +33,7 @@ from recunlearn.audit.leakage_report import LeakageReport
 from recunlearn.audit.metrics import categorical_metrics, continuous_metrics
 from recunlearn.audit.splits import FoldPlan, fixed_plan, kfold_plan, stratified_sample
 from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.core.provenance import versions
 from recunlearn.core.threads import limit_threads
 from recunlearn.data.types import MISSING_CODE, Attribute, Dataset, chance_mae
 
@@ -347,7 +350,6 @@ def _execute(
         for job in ordered:
             yield run_job(job, X, ys[job.attribute], X_train)
         return
-    from joblib import Parallel, delayed, parallel_config
 
     with parallel_config(backend="loky", inner_max_num_threads=1):
         try:
@@ -363,7 +365,6 @@ def _with_progress(
     if not enabled:
         yield from records
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     with Progress(
         "[progress.description]{task.description}",
@@ -576,6 +577,5 @@ def _permuted(joined: JoinedData, seed: int) -> JoinedData:
 
 
 def _versions() -> dict[str, str]:
-    from recunlearn.core.provenance import versions
 
     return versions()

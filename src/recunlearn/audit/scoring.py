@@ -12,15 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-
-def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Mean recall over the classes present in ``y_true`` (NaN when it is empty)."""
-    y_true = np.asarray(y_true, dtype=np.int64)
-    y_pred = np.asarray(y_pred, dtype=np.int64)
-    if y_true.size == 0:
-        return math.nan
-    recalls = [float(np.mean(y_pred[y_true == c] == c)) for c in np.unique(y_true)]
-    return float(np.mean(recalls))
+from recunlearn.audit.metrics import balanced_accuracy
 
 
 def recall_counts_bacc(correct: np.ndarray, total: np.ndarray) -> float:

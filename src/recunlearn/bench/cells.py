@@ -26,12 +26,17 @@ from recunlearn.bench.config import (
     AdversarialSettings,
     BenchConfig,
     DatasetEntry,
+    config_error,
     parse_requirement,
 )
 from recunlearn.bench.data import data_params
 from recunlearn.core.errors import ConfigError
 from recunlearn.evaluation.spec import EvalSpec
+from recunlearn.experiments.adversarial import lambda_grid
 from recunlearn.experiments.spec import RunSpec
+from recunlearn.models.registry import make_model
+from recunlearn.protect.adversarial.config import AdversaryConfig
+from recunlearn.protect.posthoc.registry import UNLEARNERS
 
 HASH_FORMAT = "recunlearn-bench-cell 1"
 """Part of every hash: bump it when the meaning of parameters changes."""
@@ -89,7 +94,6 @@ def train_cell(
     The model options are hashed resolved (every option, defaults included), so a changed
     default makes a new cell instead of reusing a record trained under the old one.
     """
-    from recunlearn.models.registry import make_model
 
     resolved = make_model(model, **{**options, "seed": seed}).config.model_dump(mode="json")
     spec = RunSpec(
@@ -119,7 +123,6 @@ def resolved_options(method: str, options: dict[str, Any]) -> dict[str, Any]:
     Raises:
         ConfigError: unknown method or invalid option (the message names both).
     """
-    from recunlearn.protect.posthoc.registry import UNLEARNERS
 
     cls = UNLEARNERS.get(method)
     try:
@@ -130,7 +133,6 @@ def resolved_options(method: str, options: dict[str, Any]) -> dict[str, Any]:
 
 def _uses_store(method: str) -> bool:
     """True when ``method`` is an unlearner that keeps per-attribute bricks in a store."""
-    from recunlearn.protect.posthoc.registry import UNLEARNERS
 
     return method != "original" and UNLEARNERS.get(method).uses_store
 
@@ -214,8 +216,6 @@ def adversarial_cells(
 ) -> list[Cell]:
     """The lambda-grid cells (one per dataset x replicate x lambda combination, plus a base
     cell per replicate without adversary heads)."""
-    from recunlearn.experiments.adversarial import lambda_grid
-    from recunlearn.protect.adversarial.config import AdversaryConfig
 
     options: dict[str, Any] = {}
     if adv.preset == "advx":
@@ -318,7 +318,6 @@ def check_attributes(
     Raises:
         ConfigError: naming the file, the field, the dataset and the known attributes.
     """
-    from recunlearn.bench.config import config_error
 
     def check(field_name: str, names: Iterable[str], keys: Iterable[str]) -> None:
         for key in keys:

@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from recunlearn.audit import ATTACKERS, DEFAULT_ATTACKERS
+from recunlearn.bench.registry import KINDS
 from recunlearn.core.errors import ConfigError
 from recunlearn.data.spec import DataSpec, SplitSpec
+from recunlearn.models.registry import MODELS
+from recunlearn.protect.posthoc.registry import UNLEARNERS
 
 RequirementInput = str | list[str]
 """A requirement in YAML: ``"gender,age"`` or ``[gender, age]``."""
@@ -193,7 +199,6 @@ class AuditSettings(_Section):
 
     def attacker_names(self) -> list[str]:
         """The attackers to run, ``paper_mlp`` first."""
-        from recunlearn.audit import DEFAULT_ATTACKERS
 
         names = list(DEFAULT_ATTACKERS) if self.attackers == "all" else list(self.attackers)
         return ["paper_mlp", *[n for n in names if n != "paper_mlp"]]
@@ -258,7 +263,6 @@ class AdversarialSettings(_Section):
 
     def attacker_names(self) -> list[str]:
         """The audit attackers of every cell."""
-        from recunlearn.audit import DEFAULT_ATTACKERS
 
         return list(DEFAULT_ATTACKERS) if self.attackers == "all" else list(self.attackers)
 
@@ -395,7 +399,6 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 def _section_class(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The pydantic model that holds the last key of ``loc`` (for suggestions)."""
-    import typing
 
     current: Any = BenchConfig
     for part in loc[:-1]:
@@ -491,10 +494,6 @@ def check_names(config: BenchConfig, path: str | Path | None = None) -> None:
     Raises:
         ConfigError: naming the file and the field.
     """
-    from recunlearn.audit import ATTACKERS
-    from recunlearn.bench.registry import KINDS
-    from recunlearn.models.registry import MODELS
-    from recunlearn.protect.posthoc.registry import UNLEARNERS
 
     models = MODELS.accepted()
     methods = ["original", *UNLEARNERS.accepted()]
@@ -559,7 +558,6 @@ def load_config(path: str | Path) -> BenchConfig:
         ConfigError: missing file, YAML syntax error (with line and column), invalid fields
             or unknown names -- always naming the file.
     """
-    import yaml
 
     path = Path(path)
     if not path.is_file():

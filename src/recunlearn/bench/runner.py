@@ -14,6 +14,7 @@ records; ``exclusive`` kinds (timings) run alone. ``jobs=1`` runs everything in 
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import multiprocessing
@@ -29,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import torch
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -38,13 +40,15 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from threadpoolctl import threadpool_limits
 
+import recunlearn.bench.kinds  # noqa: F401  (registers the built-in kinds)
 from recunlearn.bench.cells import Cell, check_attributes, expand
-from recunlearn.bench.config import BenchConfig, load_config
+from recunlearn.bench.config import BenchConfig, config_error, load_config
 from recunlearn.bench.data import data_params, load_cached
 from recunlearn.bench.registry import KINDS, CellContext, get_kind
 from recunlearn.core.atomic import atomic_write_text
-from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.core.errors import ConfigError, DataError, RecunlearnError
 from recunlearn.core.provenance import git_commit, machine
 from recunlearn.core.records import (
     PLAN,
@@ -57,6 +61,8 @@ from recunlearn.core.records import (
     write_record,
     write_sidecar,
 )
+from recunlearn.data.fingerprint import dataset_fingerprint
+from recunlearn.protect.posthoc.registry import UNLEARNERS
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +101,6 @@ class BenchResult:
 def _limit_threads(threads: int) -> Callable[[], None]:
     """Limit torch, BLAS and OpenMP to ``threads`` in this process; returns a function that
     restores the previous limits (workers never call it)."""
-    import torch
-    from threadpoolctl import threadpool_limits
 
     saved_env = {name: os.environ.get(name) for name in THREAD_VARIABLES}
     saved_torch = torch.get_num_threads()
@@ -119,9 +123,6 @@ def _limit_threads(threads: int) -> Callable[[], None]:
 
 def _init_worker(threads: int, plugins: list[str]) -> None:
     """Process-pool initializer: thread limits, built-in and plugin kinds."""
-    import importlib
-
-    import recunlearn.bench.kinds  # noqa: F401  (registers the built-in kinds)
 
     _limit_threads(threads)
     for module in plugins:
@@ -207,7 +208,6 @@ class _InlineExecutor(Executor):
 # ------------------------------------------------------------------------------ planning
 def _uses_store(cell: Cell) -> bool:
     """True for an ``unlearn`` cell whose method keeps bricks in the shared store."""
-    from recunlearn.protect.posthoc.registry import UNLEARNERS
 
     method = cell.params.get("unlearner") if cell.kind == "unlearn" else None
     return bool(method) and UNLEARNERS.get(method).uses_store
@@ -240,9 +240,6 @@ def dataset_facts(
     Raises:
         ConfigError: the dataset cannot be loaded (naming the config field).
     """
-    from recunlearn.bench.config import config_error
-    from recunlearn.core.errors import RecunlearnError
-    from recunlearn.data.fingerprint import dataset_fingerprint
 
     facts = {}
     for i, entry in enumerate(config.datasets):
@@ -336,9 +333,6 @@ def plan(
         ConfigError: unknown attributes (naming the config file and field), records of
             other data in ``out``.
     """
-    import importlib
-
-    import recunlearn.bench.kinds  # noqa: F401
 
     for module in config.plugins:
         importlib.import_module(module)

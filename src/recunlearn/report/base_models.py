@@ -21,6 +21,8 @@ from typing import Any
 import pandas as pd
 from scipy import stats
 
+from recunlearn.core.errors import ConfigError
+from recunlearn.models.registry import make_model
 from recunlearn.report.format import mean_std, pct
 from recunlearn.report.frames import model_name
 from recunlearn.report.tables import Table, TCell
@@ -35,8 +37,6 @@ METRICS = ("HR@10", "NDCG@10")
 
 def default_config(model: str, seed: int) -> dict[str, Any] | None:
     """Today's resolved default configuration of ``model`` with ``seed`` (None if unknown)."""
-    from recunlearn.core.errors import ConfigError
-    from recunlearn.models.registry import make_model
 
     try:
         return make_model(model, seed=seed).config.model_dump(mode="json")

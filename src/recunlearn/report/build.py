@@ -22,6 +22,12 @@ from recunlearn.core.atomic import atomic_write_text
 from recunlearn.core.errors import DataError
 from recunlearn.core.records import PLAN, read_records
 from recunlearn.report import base_models, figures, reference, removal, speed, stats, tables
+from recunlearn.report.adversarial import (
+    cell_label,
+    figure_parts,
+    objective_of,
+    records_frame,
+)
 from recunlearn.report.frames import (
     adversarial_records,
     advx_unlearn_frame,
@@ -200,12 +206,6 @@ def _timing(document: Document, frame: pd.DataFrame) -> None:
 def _adversarial(document: Document, records: list[dict[str, Any]]) -> None:
     if not records:
         return
-    from recunlearn.report.adversarial import (
-        cell_label,
-        figure_parts,
-        objective_of,
-        records_frame,
-    )
 
     document.add("h2", "In-training adversarial removal (AdvX Table 2)")
     document.add("p", "Paper: " + reference.citation("advx_table2") + ".")

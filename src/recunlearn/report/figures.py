@@ -24,6 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from recunlearn.report.adversarial_figures import plot_lambda_heatmaps, plot_tradeoff
 from recunlearn.report.frames import method_rank, model_name, requirement_label
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -238,7 +239,6 @@ def advx_figures(
     table: pd.DataFrame, categorical: str, continuous: str, title: str
 ) -> list[tuple[str, bytes]]:
     """AdvX Fig. 2 and the lambda heat maps of one (dataset, model) cell table."""
-    from recunlearn.report.adversarial_figures import plot_lambda_heatmaps, plot_tradeoff
 
     out = []
     with tempfile.TemporaryDirectory() as folder:

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recunlearn.report.adversarial import objective_of
+
 MODEL_NAMES = {"mf": "MF", "ncf": "NCF", "lightgcn": "LightGCN", "multvae": "MultVAE"}
 METHOD_ORDER = ("original", "dp", "d2dfr", "advx", "lego")
 ATTRIBUTE_ORDER = ("gender", "age", "occupation")
@@ -152,7 +154,6 @@ def advx_unlearn_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     on a ``loo`` split with at least one lambda > 0 becomes a row whose requirement is the
     attributes with a positive lambda, scored with the same cross-validated attackers.
     """
-    from recunlearn.report.adversarial import objective_of
 
     rows = []
     for record in records:

@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
 
+from recunlearn.report.figures import png
 from recunlearn.report.format import mean_std, pct
 from recunlearn.report.frames import (
     method_rank,
@@ -197,7 +198,6 @@ def frontier_figure(frame: pd.DataFrame, dataset: str) -> bytes | None:
     ax.set_ylabel("NDCG@10, % of the original model")
     ax.set_title(f"{dataset}: quality against leakage (target: lower right of the dashes)")
     ax.legend(fontsize=8, loc="lower left")
-    from recunlearn.report.figures import png
 
     return png(figure)
 

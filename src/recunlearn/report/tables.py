@@ -17,6 +17,14 @@ from typing import Any
 import pandas as pd
 
 from recunlearn.report import reference
+from recunlearn.report.adversarial import (
+    best_debiasing,
+    cell_table,
+    full_grid_fold,
+    latest_per_replicate,
+    records_frame,
+    variant,
+)
 from recunlearn.report.format import mean_std, pct
 from recunlearn.report.frames import (
     method_rank,
@@ -283,7 +291,6 @@ def advx_picks(
     for each attribute the single-adversary and the simultaneous cell that remove it best
     (picked on test numbers, as the paper does). With ``most_replicated`` only cells measured
     on the most folds compete, so a lucky one-fold cell never passes for a five-fold mean."""
-    from recunlearn.report.adversarial import best_debiasing, variant
 
     attributes = [a for a in (categorical, continuous) if a]
     if most_replicated and not table.empty:
@@ -325,12 +332,6 @@ def advx_table2(
     grid with one fold holding more cells (a full grid beside a few cells rerun on every fold),
     the same layout on that fold alone with the grid's wall time: the paper's pick among all of
     its cells, which shows what choosing on the test numbers among many cells adds."""
-    from recunlearn.report.adversarial import (
-        cell_table,
-        full_grid_fold,
-        latest_per_replicate,
-        records_frame,
-    )
 
     kfold = [r for r in records if str(r.get("protocol", "")).startswith("user_kfold")]
     if not kfold:

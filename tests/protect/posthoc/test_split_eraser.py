@@ -63,9 +63,13 @@ def test_planted_attributes_reach_chance_in_every_view_and_noise_stays(planted):
         original=matrix,
         heldout=(second.numpy(), hidden),
         attackers=ATTACKERS,
+        audit_original=False,
     )
     table = check.table().set_index("attribute")
-    assert table.loc["gender", "before"] > 30  # the signal was there
+    before = audit(
+        matrix, _attributes(labels), select=["gender"], attackers=["logreg"], progress=False
+    )
+    assert before.worst_case().iloc[0]["bacc_mean"] > 0.65  # the signal was there
     for view, tolerance in (
         ("after", TOLERANCE),
         ("transfer", TOLERANCE),

@@ -48,7 +48,9 @@ import torch
 from pydantic import Field
 
 from recunlearn.protect.posthoc.base import AttributeLabels, Unlearner, UnlearnerConfig
+from recunlearn.protect.posthoc.d2dfr import D2DFR
 from recunlearn.protect.posthoc.flat_adam import FlatAdam
+from recunlearn.protect.posthoc.store import BrickStore, brick_key, matrix_fingerprint
 from recunlearn.protect.posthoc.vclub import JointVariationalNets, VariationalNet
 from recunlearn.protect.requirement import Requirement
 
@@ -437,7 +439,6 @@ class LEGO(Unlearner):
             store: an optional :class:`~recunlearn.protect.posthoc.store.BrickStore` (or its
                 folder): bricks are read from it and new ones written to it.
         """
-        from recunlearn.protect.posthoc.store import BrickStore, matrix_fingerprint
 
         super().fit(embeddings, labels, scorer=scorer)
         self.store_ = BrickStore(store) if isinstance(store, str | Path) else store
@@ -450,7 +451,6 @@ class LEGO(Unlearner):
         return self
 
     def _key(self, attribute: str) -> str:
-        from recunlearn.protect.posthoc.store import brick_key
 
         return brick_key(
             self.source_, attribute, self.labels_[attribute].values, self.config.brick_params()
@@ -509,7 +509,6 @@ class LEGO(Unlearner):
 
     def _d2dfr_brick(self, attribute: str, root: str | None, key: str) -> tuple[np.ndarray, dict]:
         """One attribute unlearned by D2DFR, as a brick (the D2DFR-FC ablation)."""
-        from recunlearn.protect.posthoc.d2dfr import D2DFR
 
         started = time.perf_counter()
         seed = _brick_seed(self.config.seed, attribute)

@@ -44,9 +44,16 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from pydantic import Field
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from recunlearn.core.errors import ConfigError, DataError
 from recunlearn.protect.posthoc.base import AttributeLabels, Scorer, Unlearner, UnlearnerConfig
+from recunlearn.protect.posthoc.store import BrickStore, brick_key, matrix_fingerprint
 from recunlearn.protect.requirement import Requirement
 
 
@@ -142,7 +149,6 @@ class SplitEraser(Unlearner):
         attribute on first use, read from / written to ``store`` (a
         :class:`~recunlearn.protect.posthoc.store.BrickStore` or its folder) when given.
         ``scorer`` is accepted for interface compatibility, unused."""
-        from recunlearn.protect.posthoc.store import BrickStore, matrix_fingerprint
 
         super().fit(embeddings, labels, scorer=scorer, store=store)
         self.store_ = BrickStore(store) if isinstance(store, str | Path) else store
@@ -224,7 +230,6 @@ class SplitEraser(Unlearner):
     def _store_key(self, name: str, codes: np.ndarray) -> str:
         """The brick's store key: source matrix, attribute, labels and every option that shapes
         the directions (``check`` only reports, so it is left out)."""
-        from recunlearn.protect.posthoc.store import brick_key
 
         options = self.config.model_dump(mode="json", exclude={"check"})
         return brick_key(self.source_, f"{self.name}:{name}", codes, options)
@@ -383,10 +388,6 @@ class SplitEraser(Unlearner):
 def _transfer_probe(
     X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray, y_te: np.ndarray
 ) -> float:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import balanced_accuracy_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     model = make_pipeline(
         StandardScaler(), LogisticRegression(C=0.1, class_weight="balanced", max_iter=1000)
@@ -396,11 +397,6 @@ def _transfer_probe(
 
 
 def _knn_cv_probe(X: np.ndarray, y: np.ndarray, seed: int) -> float:
-    from sklearn.metrics import balanced_accuracy_score
-    from sklearn.model_selection import StratifiedKFold
-    from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     classes, counts = np.unique(y, return_counts=True)
     keep = np.isin(y, classes[counts >= 2])
