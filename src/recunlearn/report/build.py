@@ -167,6 +167,9 @@ def _removal(document: Document, records: list[dict[str, Any]]) -> None:
     frame = removal.removal_frame(records)
     if not removal.has_views(frame):
         return
+    document.add("h2", "What the original models leak")
+    for table in removal.original_leakage_table(frame):
+        document.add("table", table, key="leakage_original")
     document.add("h2", "Does the removal hold? (every view, against the targets)")
     for table in removal.removal_tables(frame):
         document.add("table", table, key="removal")

@@ -235,3 +235,45 @@ def has_views(frame: pd.DataFrame) -> bool:
     return not frame.empty and bool(
         np.isfinite(frame[["held-out", "transfer"]].to_numpy(dtype=float)).any()
     )
+
+
+def original_leakage_table(frame: pd.DataFrame) -> list[Table]:
+    """How much the unprotected models leak: per dataset, model and attribute, the worst
+    attacker's signed distance from chance (transductive and held-out) beside the floor."""
+    original = frame[frame["method"] == "original"] if not frame.empty else frame
+    if original.empty:
+        return []
+    # the requirement naming the most attributes carries every attribute's numbers
+    widest = original[original["requirement"].map(len) == original["requirement"].map(len).max()]
+    tables = []
+    for dataset, data in widest.groupby("dataset", sort=False):
+        rows = []
+        for (model, attribute), part in data.groupby(["model", "attribute"], sort=False):
+            rows.append(
+                [
+                    TCell(model_name(model)),
+                    TCell(attribute),
+                    TCell(str(part["seed"].nunique())),
+                    TCell(
+                        pct(*mean_std(part["transductive"])[:2], scale=1.0, digits=1),
+                        links=tuple(part["record"]),
+                    ),
+                    TCell(pct(*mean_std(part["held-out"])[:2], scale=1.0, digits=1)),
+                    TCell(pct(*mean_std(part["floor"])[:2], scale=1.0, digits=1)),
+                ]
+            )
+        tables.append(
+            Table(
+                f"{dataset}: what the original models leak (worst attacker, points from chance)",
+                [
+                    "model",
+                    "attribute",
+                    "seeds",
+                    "transductive",
+                    "held-out",
+                    "floor (permuted labels)",
+                ],
+                rows,
+            )
+        )
+    return tables
