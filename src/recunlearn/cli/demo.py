@@ -1,4 +1,6 @@
-"""``recunlearn demo``: the whole job end to end on the built-in synthetic data."""
+"""``recunlearn demo``: the whole job end to end on the built-in synthetic data: train the base
+models, then remove gender, age and occupation from the first one's user embeddings with the
+default method, audited before and after (see :mod:`recunlearn.experiments.demo`)."""
 
 from __future__ import annotations
 
@@ -8,45 +10,86 @@ from typing import Annotated
 
 import typer
 
-from recunlearn.cli.console import console, fail, print_table
+from recunlearn.cli.console import console, fail, print_table, warn
 from recunlearn.cli.train import METRIC_COLUMNS, metric_row, warn_dead_dimensions
 from recunlearn.core.errors import RecunlearnError
-
-DEMO_MODELS = ("mf", "ncf", "lightgcn", "multvae")
+from recunlearn.report.format import value as fmt
 
 
 def demo(
     out: Annotated[
         Path | None, typer.Option(help="folder for the demo runs (default: a temp dir)")
     ] = None,
-    models: Annotated[str, typer.Option(help="comma-separated models")] = ",".join(DEMO_MODELS),
+    models: Annotated[
+        str, typer.Option(help="comma-separated models (the first one is unlearned)")
+    ] = "mf",
     epochs: Annotated[int, typer.Option(help="max epochs per model")] = 40,
+    attackers: Annotated[
+        str, typer.Option(help="guard attackers: 'all' or a comma-separated list")
+    ] = "all",
     quiet: Annotated[bool, typer.Option(help="no progress bars")] = False,
 ) -> None:
-    """End to end on the built-in synthetic dataset: train, evaluate, print a table."""
-    from recunlearn.data.loading import load_data
-    from recunlearn.data.spec import DataSpec
-    from recunlearn.experiments.spec import RunSpec
-    from recunlearn.experiments.train import train_run
+    """Train on the synthetic dataset, then remove gender, age and occupation and audit."""
+    from recunlearn.audit import DEFAULT_ATTACKERS
+    from recunlearn.experiments.demo import CONTROL, DEMO_REQUIREMENT, run_demo
+    from recunlearn.report.guard import HEADER, leakage_rows, points
 
     root = out or Path(tempfile.mkdtemp(prefix="recunlearn-demo-"))
-    data_spec = DataSpec(name="synthetic")
-    dataset = load_data(data_spec)
-    info = dataset.describe()
+    names = [m.strip() for m in models.split(",") if m.strip()]
     console.print(
-        f"[bold]{info['label']}[/bold]: {info['users']} users, {info['items']} items, "
-        f"{info['interactions']} interactions; attributes: {', '.join(info['attributes'])}"
+        f"[bold]synthetic data[/bold]: training {', '.join(names)}; then removing "
+        f"{', '.join(DEMO_REQUIREMENT)} from {names[0]} and auditing it (six attackers)"
     )
-    rows, runs = [], {}
-    for name in models.split(","):
-        spec = RunSpec(data=data_spec, model=name, model_options={"epochs": epochs, "patience": 10})
-        try:
-            run = train_run(spec, root / name, progress=not quiet, overwrite=True, dataset=dataset)
-        except (RecunlearnError, OSError, ValueError) as exc:
-            fail(exc)
-        runs[name] = run
+    rows = []
+
+    def trained(name, run) -> None:
         rows.append(metric_row(name, run.metrics))
-    print_table("demo · synthetic · loo · full ranking · test", METRIC_COLUMNS, rows)
-    for name, run in runs.items():
         warn_dead_dimensions(name, run.metrics)
-    console.print(f"runs written under {root}")
+
+    try:
+        chosen = DEFAULT_ATTACKERS if attackers == "all" else tuple(attackers.split(","))
+        result = run_demo(
+            root, names, epochs=epochs, attackers=chosen, progress=not quiet, on_trained=trained
+        )
+    except (RecunlearnError, OSError, ValueError) as exc:
+        fail(exc)
+    print_table("1. base models · synthetic · loo · full ranking · test", METRIC_COLUMNS, rows)
+    unlearned = result.unlearned
+    method = unlearned.metrics["method"]
+    print_table(
+        f"2. {names[0]} · {method} · forget {', '.join(DEMO_REQUIREMENT)} · test",
+        ["", "before", "after"],
+        [
+            [m, fmt(unlearned.before.summary[m], True), fmt(unlearned.after.summary[m], True)]
+            for m in ("HR@10", "NDCG@10")
+        ],
+    )
+    leakage = leakage_rows(unlearned.leakage)
+    for report, column in ((result.control_before, 2), (result.control_after, 3)):
+        worst = report.worst_case().iloc[0]
+        distance = 100 * (worst["bacc_mean"] - worst["chance_bacc_mean"])
+        if column == 2:
+            control = [
+                f"{CONTROL} (control)",
+                f"{100 * worst['chance_bacc_mean']:.1f}",
+                points(distance),
+            ]
+        else:
+            control += [
+                f"{points(distance)} ({worst['attacker']})",
+                "–",
+                "–",
+                "must stay at chance",
+            ]
+    print_table(
+        "3. leakage guard · worst attacker's distance from chance, points (below chance < 0)",
+        HEADER,
+        [*leakage, control],
+    )
+    for row in unlearned.leakage.table().to_dict(orient="records"):
+        if row["verdict"] in ("flipped", "raised", "unchanged"):
+            warn(f"{row['attribute']}: leakage {row['verdict']}")
+    console.print(
+        f"runs written under {root} (the protected run: {root / (names[0] + '-unlearned')}, "
+        "its guard: leakage.md)"
+    )
