@@ -36,9 +36,11 @@ def demo(
 
     root = out or Path(tempfile.mkdtemp(prefix="recunlearn-demo-"))
     names = [m.strip() for m in models.split(",") if m.strip()]
+    chosen = DEFAULT_ATTACKERS if attackers == "all" else tuple(attackers.split(","))
     console.print(
         f"[bold]synthetic data[/bold]: training {', '.join(names)}; then removing "
-        f"{', '.join(DEMO_REQUIREMENT)} from {names[0]} and auditing it (six attackers)"
+        f"{', '.join(DEMO_REQUIREMENT)} from {names[0]} and auditing it ({len(chosen)} "
+        "attackers; a minute or two)"
     )
     rows = []
 
@@ -47,7 +49,6 @@ def demo(
         warn_dead_dimensions(name, run.metrics)
 
     try:
-        chosen = DEFAULT_ATTACKERS if attackers == "all" else tuple(attackers.split(","))
         result = run_demo(
             root, names, epochs=epochs, attackers=chosen, progress=not quiet, on_trained=trained
         )
