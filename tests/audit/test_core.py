@@ -243,6 +243,10 @@ def test_single_class_and_rare_class(planted_data):
     )
     info = report.meta["per_attribute"]["occupation"]
     assert (info["n_dropped_rare"], info["dropped_classes"]) == (3, ["c"])
+    # chance is 1 / the classes present after the drop (2), not 1 / every class of the attribute
+    assert info["chance_bacc"] == pytest.approx(0.5)
+    assert set(report.records["chance_bacc"]) == {0.5}
+    assert report.worst_case().iloc[0]["chance_bacc_mean"] == pytest.approx(0.5)
 
 
 def test_file_inputs_name_the_file(tmp_path, planted_data):

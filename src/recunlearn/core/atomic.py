@@ -92,7 +92,12 @@ def atomic_directory(
             check_writable(final, overwrite=True)
             trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
             os.replace(final, trash / final.name)
-            os.replace(tmp, final)
+            try:
+                os.replace(tmp, final)
+            except BaseException:
+                os.replace(trash / final.name, final)  # put the old output back
+                shutil.rmtree(trash, ignore_errors=True)
+                raise
             shutil.rmtree(trash, ignore_errors=True)
         else:
             _rename_new(tmp, final)

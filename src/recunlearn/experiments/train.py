@@ -155,12 +155,16 @@ def train_run(
 
 
 def recommendations_frame(dataset: Dataset, users: np.ndarray, result: EvalResult) -> pd.DataFrame:
-    """Top-K lists of an evaluation as ``user_id, rank, item_id, score`` (raw ids)."""
+    """Top-K lists of an evaluation as ``user_id, rank, item_id, score`` (raw ids).
+
+    A user with fewer than K items left to rank gets a shorter list: the masked (known) items,
+    ranked last at -inf, are never written as recommendations.
+    """
     items = result.details.get("topk_items")
     if items is None or len(items) == 0:
         return pd.DataFrame(columns=["user_id", "rank", "item_id", "score"])
     k = items.shape[1]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "user_id": np.repeat(dataset.user_ids[users], k),
             "rank": np.tile(np.arange(1, k + 1), len(users)),
@@ -168,6 +172,7 @@ def recommendations_frame(dataset: Dataset, users: np.ndarray, result: EvalResul
             "score": result.details["topk_scores"].ravel().astype(np.float32),
         }
     )
+    return frame[np.isfinite(frame["score"].to_numpy())].reset_index(drop=True)
 
 
 def per_user_frame(dataset: Dataset, result: EvalResult) -> pd.DataFrame:

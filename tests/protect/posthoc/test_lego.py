@@ -49,6 +49,19 @@ def test_ball_constraint_binds_and_holds(planted_data):
     assert distance <= eps * (1 + 1e-4)
     log = lego.calibration_logs_["gender"]
     assert log.projections > 0 and abs(log.distance_ratio - 1) < 1e-3
+    # the radius is the paper's eps/N times N, and the projection lands on it
+    assert log.eps == pytest.approx(0.05 * matrix.shape[0])
+    assert distance == pytest.approx(0.05 * matrix.shape[0], rel=1e-3)
+
+
+def test_relative_ball_radius_is_a_share_of_the_original_norm(planted_data):
+    matrix, labels = planted_data
+    lego = LEGO(eps_relative=0.02, calibration_steps=100, lr_embeddings=1e-2).fit(matrix, labels)
+    protected = lego.transform("gender")
+    radius = 0.02 * float(np.linalg.norm(matrix))
+    assert lego.calibration_logs_["gender"].eps == pytest.approx(radius, rel=1e-5)
+    distance = float(torch.linalg.vector_norm(protected - torch.as_tensor(matrix)))
+    assert distance == pytest.approx(radius, rel=1e-3)
 
 
 def _with_dead_columns(matrix: np.ndarray, dead: int = 4) -> np.ndarray:
