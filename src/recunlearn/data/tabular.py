@@ -77,12 +77,12 @@ def read_table(
     )
 
 
-def data_lines(path: Path, n_rows: int) -> list[int] | None:
+def data_lines(path: Path, n_rows: int, *, header: bool = True) -> list[int] | None:
     """The file line (1-based) of each data row of a text table (CSV, TSV, RecBole atomic file),
     or None when rows and lines cannot be matched one to one (Parquet, cells spanning several
     lines, an unreadable file).
 
-    Assumes one header line and skips blank lines, as :func:`read_table` does.
+    Blank lines are skipped, as pandas does; ``header`` says whether the first line is one.
     """
     if path.suffix.lower() in _PARQUET_SUFFIXES:
         return None
@@ -91,13 +91,14 @@ def data_lines(path: Path, n_rows: int) -> list[int] | None:
     except OSError:
         return None
     lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    return lines[1:] if len(lines) == n_rows + 1 else None
+    skip = 1 if header else 0
+    return lines[skip:] if len(lines) == n_rows + skip else None
 
 
-def row_label(path: Path, row: int, n_rows: int) -> str:
+def row_label(path: Path, row: int, n_rows: int, *, header: bool = True) -> str:
     """Where data row ``row`` (0-based) of a table file is: ``line 14 (data row 13)`` for a
-    CSV whose lines map to rows, ``data row 13`` otherwise."""
-    lines = data_lines(path, n_rows)
+    text file whose lines map to rows, ``data row 13`` otherwise (see :func:`data_lines`)."""
+    lines = data_lines(path, n_rows, header=header)
     if lines is None:
         return f"data row {row + 1}"
     return f"line {lines[row]} (data row {row + 1})"
@@ -170,22 +171,44 @@ def timestamps(series: pd.Series, path: Path, field: str) -> np.ndarray:
     if ptypes.is_datetime64_any_dtype(series):
         stamps = pd.to_datetime(series, utc=True)
     elif ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series):
-        values = series.to_numpy(dtype=float)
-        if not np.isfinite(values).all():
-            raise DataError("non-finite timestamp", path=path, field=field)
-        return np.floor(values).astype(np.int64)
+        return _unix_seconds(series.to_numpy(dtype=float), path, field)
     else:
+        numbers, _ = _not_numbers(series)
+        if numbers.notna().all():  # numbers stored as text
+            return _unix_seconds(numbers.to_numpy(dtype=float), path, field)
         stamps = pd.to_datetime(series, utc=True, format="mixed", errors="coerce")
-        bad = stamps.isna().to_numpy()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{row_label(path, row, len(series))}: {series.iloc[row]!r} is neither a number "
-                "(Unix seconds) nor a date",
-                path=path,
-                field=field,
-            )
+        _check_dates(series, numbers, stamps, path, field)
     return ((stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+
+
+def _unix_seconds(values: np.ndarray, path: Path, field: str) -> np.ndarray:
+    if not np.isfinite(values).all():
+        row = int(np.flatnonzero(~np.isfinite(values))[0])
+        where = row_label(path, row, len(values))
+        raise DataError(f"{where}: non-finite timestamp", path=path, field=field)
+    return np.floor(values).astype(np.int64)
+
+
+def _check_dates(
+    series: pd.Series, numbers: pd.Series, stamps: pd.Series, path: Path, field: str
+) -> None:
+    """Refuse a timestamp column with a cell that is neither a number nor a date, or one that
+    mixes numbers (Unix seconds) with dates."""
+    neither = (numbers.isna() & stamps.isna()).to_numpy()
+    mixed = numbers.notna().to_numpy()
+    if neither.any():
+        row = int(np.flatnonzero(neither)[0])
+        problem = "is neither a number (Unix seconds) nor a date"
+    elif mixed.any():
+        row = int(np.flatnonzero(mixed)[0])
+        problem = "is a number (Unix seconds) but other rows hold dates; use one format"
+    else:
+        return
+    raise DataError(
+        f"{row_label(path, row, len(series))}: {series.iloc[row]!r} {problem}",
+        path=path,
+        field=field,
+    )
 
 
 # ---------------------------------------------------------------------------- attributes
