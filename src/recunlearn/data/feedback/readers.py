@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api import types as ptypes
 
 from recunlearn.core.errors import DataError
 from recunlearn.data.feedback.mnar import make_mnar
@@ -106,9 +107,13 @@ def read_coat(
 def _numbers(
     frame: pd.DataFrame, name: str, path: Path, *, header: bool, integer: bool = False
 ) -> np.ndarray:
-    """Column ``name`` of a table read as text, as numbers; an empty cell or text names the
-    file, the field and the line."""
+    """Column ``name`` as numbers; an empty cell, text (or a fraction where an integer is
+    due) names the file, the field and the line."""
     series = frame[name]
+    if ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series):
+        values = series.to_numpy(dtype=float)
+        if not np.isnan(values).any() and not (integer and np.mod(values, 1).any()):
+            return values  # the common case: pandas parsed clean numbers
     text = series.astype("string").str.strip()
     values = pd.to_numeric(text, errors="coerce").astype(float)
     bad = values.isna().to_numpy()
@@ -132,16 +137,18 @@ def _check_range(
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         where = row_label(path, row, len(values), header=header)
-        scale = f">= {low:g}" if np.isinf(high) else f"in {low:g}..{high:g}"
-        raise DataError(f"{where}: {values[row]:g} is not {scale}", path=path, field=name)
+        scale = f"(>= {low:g})" if np.isinf(high) else f"{low:g}..{high:g}"
+        raise DataError(
+            f"{where}: {values[row]:g} outside the scale {scale}", path=path, field=name
+        )
 
 
 def _read_table(path: Path, names: list[str], sep: str) -> pd.DataFrame:
-    """A header-less text table with the columns ``names`` (read as text)."""
+    """A header-less text table with the columns ``names``."""
     if not path.is_file():
         raise DataError("file not found", path=path)
     try:
-        frame = pd.read_csv(path, sep=sep, header=None, names=names, dtype=str, comment=None)
+        frame = pd.read_csv(path, sep=sep, header=None, names=names, comment=None)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot parse ({exc})", path=path) from exc
     if frame.empty:
@@ -203,7 +210,7 @@ def _read_kuai_csv(path: Path) -> pd.DataFrame:
     with open(path, encoding="utf-8") as handle:
         first = handle.readline()
     has_header = any(c.isalpha() for c in first)
-    frame = pd.read_csv(path, header=0 if has_header else None, dtype=str)
+    frame = pd.read_csv(path, header=0 if has_header else None)
     names = ["user", "item", "watch_ratio"]
     if frame.shape[1] < 3:
         raise DataError(
@@ -227,7 +234,9 @@ def _read_kuai_csv(path: Path) -> pd.DataFrame:
 
 def _maybe_numbers(series: pd.Series) -> pd.Series:
     """Integer ids when every id is an integer literal, the text otherwise."""
-    text = series.str.strip()
+    if ptypes.is_numeric_dtype(series):
+        return series
+    text = series.astype(str).str.strip()
     if text.str.fullmatch(r"-?\d+").all():
         return text.astype(np.int64)
     return text
