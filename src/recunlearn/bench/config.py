@@ -7,8 +7,10 @@ hyperparameters) and seeds; the runner expands their product into cells (see
 kinds registered by other modules (``extra``, with ``plugins`` to import them).
 
 Every model rejects unknown keys; :func:`load_config` re-words validation errors so that each
-names the file and the field (``methods[2].method``), and checks names (models, methods,
-attackers, cell kinds) against the registries.
+names the file and the field (``methods[2].method``), checks names (models, methods,
+attackers, cell kinds) against the registries and every option mapping against the config of
+what it configures (``methods[3].options.calibration_steps``), so a bad value fails before any
+cell runs.
 """
 
 from __future__ import annotations
