@@ -24,7 +24,7 @@ logged. Columns with fewer than two distinct values are skipped with a warning.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -237,13 +237,7 @@ def _not_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values, bad.astype(bool)
 
 
-def check_attribute_numbers(
-    frame: pd.DataFrame,
-    kinds: Mapping[str, str],
-    path: Path,
-    *,
-    row_of: Callable[[int], str] | None = None,
-) -> None:
+def check_attribute_numbers(frame: pd.DataFrame, kinds: Mapping[str, str], path: Path) -> None:
     """Refuse text where an attribute column holds numbers, naming the file, the line and the
     value, before the kinds are inferred.
 
@@ -257,42 +251,43 @@ def check_attribute_numbers(
         frame: the attribute columns in file order (one row per data row of the file).
         kinds: declared kinds by column.
         path: the file, for the message.
-        row_of: data row index (0-based) -> where it is in the file (default: the line of a
-            CSV, see :func:`row_label`).
 
     Raises:
         DataError: the first offending cell, with its file, field, line and value.
     """
-    where = row_of or (lambda row: row_label(path, row, len(frame)))
     for column in frame.columns:
         name = str(column)
-        declared = kinds.get(name)
-        if declared == "categorical":
+        if kinds.get(name) == "categorical":
             continue
-        values, bad = _not_numbers(frame[column])
-        if not bad.any():
-            continue
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        value = frame[column].iloc[row]
-        if declared == "continuous":
-            raise DataError(
-                f"continuous attribute has a non-numeric value {value!r} at {where(row)} (the "
-                "column is declared continuous); fix the value (an empty cell means unknown)",
-                path=path,
-                field=name,
-            )
-        numbers = values.dropna()
-        if len(numbers) <= int(bad.sum()) or numbers.nunique() <= MAX_CATEGORICAL_NUMERIC:
-            continue  # a categorical column (codes mixed with labels), as inferred
-        raise DataError(
-            f"{where(row)}: {value!r} is not a number, but {len(numbers)} of the column's "
-            f"values are ({numbers.nunique()} distinct; {int(bad.sum())} cell(s) are not): the "
-            "column would silently turn categorical with one class per value. Fix the value "
-            "(an empty cell means unknown), or declare the column's kind (attribute_kinds="
-            f"{{'{name}': 'categorical'}}; on the command line --kind {name}=categorical)",
-            path=path,
-            field=name,
+        declared = kinds.get(name) == "continuous"
+        problem = _text_among_numbers(frame[column], name, declared, path)
+        if problem is not None:
+            raise DataError(problem, path=path, field=name)
+
+
+def _text_among_numbers(series: pd.Series, name: str, declared: bool, path: Path) -> str | None:
+    """What is wrong with the first cell of text in a column that should hold numbers (declared
+    continuous, or numbers but for a few cells), or None when the column is fine as it is."""
+    values, bad = _not_numbers(series)
+    if not bad.any():
+        return None
+    row = int(np.flatnonzero(bad.to_numpy())[0])
+    value, where = series.iloc[row], row_label(path, row, len(series))
+    if declared:
+        return (
+            f"continuous attribute has a non-numeric value {value!r} at {where} (the column is "
+            "declared continuous); fix the value (an empty cell means unknown)"
         )
+    numbers = values.dropna()
+    if len(numbers) <= int(bad.sum()) or numbers.nunique() <= MAX_CATEGORICAL_NUMERIC:
+        return None  # a categorical column (codes mixed with labels), as inferred
+    return (
+        f"{where}: {value!r} is not a number, but {len(numbers)} of the column's values are "
+        f"({numbers.nunique()} distinct; {int(bad.sum())} cell(s) are not): the column would "
+        "silently turn categorical with one class per value. Fix the value (an empty cell "
+        f"means unknown), or declare the column's kind (attribute_kinds={{'{name}': "
+        f"'categorical'}}; on the command line --kind {name}=categorical)"
+    )
 
 
 def encode_categorical(series: pd.Series) -> tuple[tuple[str, ...], np.ndarray]:
