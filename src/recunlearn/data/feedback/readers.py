@@ -225,21 +225,10 @@ def _read_kuai_csv(path: Path) -> pd.DataFrame:
             row = int(np.flatnonzero(frame[name].isna().to_numpy())[0])
             where = row_label(path, row, len(frame), header=has_header)
             raise DataError(f"{where}: missing value", path=path, field=name)
-        frame[name] = _maybe_numbers(frame[name])
     frame["watch_ratio"] = _numbers(frame, "watch_ratio", path, header=has_header)
     ratios = frame["watch_ratio"].to_numpy()
     _check_range(ratios, 0, np.inf, path, "watch_ratio", header=has_header)
     return frame
-
-
-def _maybe_numbers(series: pd.Series) -> pd.Series:
-    """Integer ids when every id is an integer literal, the text otherwise."""
-    if ptypes.is_numeric_dtype(series):
-        return series
-    text = series.astype(str).str.strip()
-    if text.str.fullmatch(r"-?\d+").all():
-        return text.astype(np.int64)
-    return text
 
 
 def read_kuairec(
