@@ -168,3 +168,14 @@ def test_bench_with_an_invalid_option_fails_before_any_cell(tmp_path: Path) -> N
     assert result.exit_code == 2 and str(grid) in text
     assert "field 'methods[3].options.calibration_steps'" in text and "(got -5)" in text
     assert not (tmp_path / "bench").exists()
+
+
+def test_a_run_named_by_its_data_file_can_be_relocated(tmp_path: Path) -> None:
+    inter, _ = write_table(tmp_path / "data", small_synthetic())
+    trained = invoke(*train_args(tmp_path / "run", "--dataset", str(inter), "--min-user", "1"))
+    assert trained.exit_code == 0, trained.stderr
+    moved = shutil.move(tmp_path / "data", tmp_path / "moved")
+    lost = invoke("evaluate", tmp_path / "run")
+    assert lost.exit_code == 2 and "--data-dir" in said(lost)
+    found = invoke("evaluate", tmp_path / "run", "--data-dir", Path(moved) / "interactions.csv")
+    assert found.exit_code == 0, found.stderr

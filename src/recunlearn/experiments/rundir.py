@@ -33,7 +33,7 @@ from recunlearn.core.atomic import atomic_directory
 from recunlearn.core.errors import DataError, RecunlearnError
 from recunlearn.core.provenance import versions
 from recunlearn.data.fingerprint import dataset_fingerprint
-from recunlearn.data.loading import load_data
+from recunlearn.data.loading import DATASETS, load_data
 from recunlearn.data.types import Dataset
 from recunlearn.experiments.spec import RunSpec
 
@@ -121,10 +121,15 @@ def relocate_data(
 ) -> RunSpec:
     """``spec`` with its data read from another place (a data folder that moved since the run
     was trained); ``None`` keeps the recorded location. The data must still be the same: see
-    :func:`check_fingerprint`."""
+    :func:`check_fingerprint`.
+
+    A run whose dataset was named by its file (``--dataset ratings.csv``) gets the new file
+    as its name too."""
     update: dict[str, Any] = {}
     if data_dir is not None:
         update["data_dir"] = str(Path(data_dir).expanduser().resolve())
+        if spec.data.name not in DATASETS:
+            update["name"] = update["data_dir"]
     if attributes_path is not None:
         update["attributes_path"] = str(Path(attributes_path).expanduser().resolve())
     if not update:
