@@ -37,7 +37,9 @@ def data_describe(
     name: Annotated[str, typer.Argument(help="ml-100k, ml-1m, synthetic, csv, parquet, recbole")],
     data_dir: Annotated[str | None, typer.Option(help="dataset folder or file")] = None,
     attributes: Annotated[str | None, typer.Option(help="user-attribute CSV (csv/parquet)")] = None,
-    allow_missing_timestamp: Annotated[bool, typer.Option(help=MISSING_TIMESTAMP_HELP)] = False,
+    allow_missing_timestamp: Annotated[
+        bool, typer.Option("--allow-missing-timestamp", help=MISSING_TIMESTAMP_HELP)
+    ] = False,
     kind: Annotated[list[str] | None, typer.Option(help=KIND_HELP)] = None,
     min_user: Annotated[int, typer.Option(help="k-core: min interactions per user")] = 5,
     binarize: Annotated[float | None, typer.Option(help="keep ratings >= threshold")] = None,

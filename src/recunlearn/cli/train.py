@@ -117,7 +117,9 @@ def train(
     attributes: Annotated[
         str | None, typer.Option(help="user-attribute CSV for csv/parquet data")
     ] = None,
-    allow_missing_timestamp: Annotated[bool, typer.Option(help=MISSING_TIMESTAMP_HELP)] = False,
+    allow_missing_timestamp: Annotated[
+        bool, typer.Option("--allow-missing-timestamp", help=MISSING_TIMESTAMP_HELP)
+    ] = False,
     kind: Annotated[list[str] | None, typer.Option(help=KIND_HELP)] = None,
     model: Annotated[str, typer.Option(help="mf, ncf, lightgcn, multvae")] = "mf",
     split: Annotated[str, typer.Option(help="loo (LEGO) or user_kfold (Adv/AdvX-MultVAE)")] = "loo",
