@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,66 @@ def test_several_adversarial_grids_expand_and_name_their_index(tmp_path: Path):
     assert sorted(c.params["model"] for c in cells) == ["mf", "ncf"]
     with pytest.raises(ConfigError, match=r"adversarial\[1\]\.model"):
         load_config(_write(tmp_path, text % (grid % "ncf", grid % "nfc")))
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (
+            {
+                "methods": [
+                    *BASE["methods"],
+                    {"label": "x", "method": "lego", "options": {"calibration_steps": -5}},
+                ]
+            },
+            "methods[3].options.calibration_steps",
+            "greater than or equal to 1 (got -5)",
+        ),
+        (
+            {"models": [{"name": "mf", "options": {"embedding_size": 8}}]},
+            "models[0].options.embedding_size",
+            "did you mean 'embedding_dim'",
+        ),
+        (
+            {"timing": {"lego": {"eps_per_user": "big"}}},
+            "timing.lego.eps_per_user",
+            "got 'big'",
+        ),
+        (
+            {
+                "adversarial": {
+                    "model": "mf",
+                    "lambdas": {"gender": [1]},
+                    "model_options": {"lr": 0},
+                }
+            },
+            "adversarial.model_options.lr",
+            "greater than 0",
+        ),
+        (
+            {"adversarial": {"lambdas": {"gender": [1]}, "adversary_options": {"lr_head": 1}}},
+            "adversarial.adversary_options",
+            "lr_head",
+        ),
+    ],
+)
+def test_invalid_option_values_name_the_file_and_field(change: dict, field: str, message: str):
+    with pytest.raises(ConfigError) as info:
+        parse_config({**BASE, **change}, "grid.yaml")
+    text = " ".join(str(info.value).split())
+    assert "grid.yaml" in text and f"field '{field}'" in text and message in text
+
+
+def test_an_invalid_option_fails_before_the_first_cell(tmp_path: Path):
+    """Issue 25, case 7: ``calibration_steps: -5`` used to run 15 cells before failing."""
+    from recunlearn.bench.runner import run_bench
+
+    methods = [
+        *BASE["methods"],
+        {"label": "bad", "method": "lego", "options": {"calibration_steps": -5}},
+    ]
+    path = _write(tmp_path, json.dumps({**BASE, "methods": methods}))
+    out = tmp_path / "bench"
+    with pytest.raises(ConfigError, match=r"methods\[3\]\.options\.calibration_steps"):
+        run_bench(path, out, progress=False)
+    assert not (out / "records").exists() or not any((out / "records").iterdir())

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
-from recunlearn.core.atomic import OWNER_MARK, atomic_directory, atomic_write_text, is_own_directory
+from recunlearn.core.atomic import (
+    OWNER_MARK,
+    atomic_directory,
+    atomic_write_text,
+    check_writable,
+    is_own_directory,
+)
 from recunlearn.core.errors import ConfigError
 
 
@@ -88,3 +97,34 @@ def test_an_empty_folder_may_be_filled(tmp_path):
     with atomic_directory(final) as tmp:
         (tmp / "a.txt").write_text("x")
     assert (final / "a.txt").exists()
+
+
+def test_check_writable_creates_nothing(tmp_path):
+    check_writable(tmp_path / "a" / "b" / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_in_the_way_is_a_clear_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ConfigError, match="notes.txt is a file, not a folder"):
+        check_writable(tmp_path / "notes.txt" / "run")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_folder_is_a_clear_error(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(ConfigError, match="cannot write into .*locked"):
+            check_writable(locked / "run")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_an_unwritable_file_system_is_a_clear_error():
+    """Checked by really creating a folder: as root, permission bits would let it pass."""
+    if not Path("/proc").is_dir():
+        pytest.skip("no /proc")
+    with pytest.raises(ConfigError, match="cannot write into /proc"):
+        check_writable("/proc/recunlearn-run")

@@ -352,3 +352,33 @@ def test_ml1m_movies_reencoded_as_utf8(tmp_path: Path) -> None:
     write_lines(folder / "movies.dat", ML1M_MOVIES, "utf-8")
     data = load_movielens_1m(folder)
     assert data.items["title"].tolist()[1] == "Métisse (Café au Lait) (1993)"
+
+
+# ------------------------------------------------------------ truncated last line (issue 25)
+def _cut_last_line(folder: Path, keep: int) -> None:
+    """Drop the final newline and all but ``keep`` characters of the last timestamp."""
+    path = folder / "u.data"
+    lines = path.read_text().rstrip("\n").split("\n")
+    head, stamp = lines[-1].rsplit("\t", 1)
+    lines[-1] = f"{head}\t{stamp[:keep]}"
+    path.write_text("\n".join(lines))
+
+
+def test_a_truncated_last_line_is_loaded_with_a_warning(tmp_path, caplog):
+    folder = write_ml100k(tmp_path / "ml")
+    _cut_last_line(folder, keep=2)
+    with caplog.at_level(logging.WARNING, logger="recunlearn.data.movielens"):
+        data = load_movielens_100k(folder)
+    assert len(data.interactions) == len(ML100K_RATINGS)
+    (record,) = [r for r in caplog.records if "truncated" in r.getMessage()]
+    text = record.getMessage()
+    assert str(folder / "u.data") in text and f"line {len(ML100K_RATINGS)}" in text
+    assert "'timestamp' has 2 digit(s) ('88')" in text and "earlier than every other" in text
+
+
+def test_a_missing_final_newline_alone_is_no_warning(tmp_path, caplog):
+    folder = write_ml100k(tmp_path / "ml")
+    _cut_last_line(folder, keep=9)  # the whole timestamp kept
+    with caplog.at_level(logging.WARNING, logger="recunlearn.data.movielens"):
+        load_movielens_100k(folder)
+    assert "truncated" not in caplog.text

@@ -229,3 +229,55 @@ def test_recbole_errors(tmp_path: Path) -> None:
     err = _error(load_recbole, folder)
     assert err.field == "timestamp"
     assert len(load_recbole(folder, allow_missing_timestamp=True).interactions) == 1
+
+
+# ------------------------------------------------------------- text among numbers (issue 25)
+def _ages(tmp_path: Path, ages: list) -> Path:
+    users = list(range(1, len(ages) + 1))
+    return write_csv(tmp_path / "ages.csv", pd.DataFrame({"user": users, "age": ages}))
+
+
+def _many_users(tmp_path: Path, n: int) -> Path:
+    frame = pd.DataFrame(
+        {"user": np.arange(1, n + 1), "item": 1, "rating": 1.0, "timestamp": np.arange(n)}
+    )
+    return write_csv(tmp_path / "many.csv", frame)
+
+
+def test_one_text_value_in_a_numeric_column_is_refused_with_its_line(tmp_path: Path) -> None:
+    inter = _many_users(tmp_path, 30)
+    ages: list = [str(18 + k) for k in range(30)]
+    ages[11] = "old"
+    err = _error(load_interactions_table, inter, _ages(tmp_path, ages))
+    text = str(err)
+    assert err.path.name == "ages.csv" and err.field == "age"
+    assert "line 13 (data row 12)" in text and "'old'" in text and "--kind age=categorical" in text
+
+
+def test_a_declared_kind_decides(tmp_path: Path) -> None:
+    inter = _many_users(tmp_path, 30)
+    ages: list = [str(18 + k) for k in range(30)]
+    ages[11] = "old"
+    path = _ages(tmp_path, ages)
+    data = load_interactions_table(inter, path, attribute_kinds={"age": "categorical"})
+    assert data.attribute("age").kind == "categorical" and "old" in data.attribute("age").classes
+    err = _error(load_interactions_table, inter, path, attribute_kinds={"age": "continuous"})
+    assert err.field == "age" and "line 13" in str(err) and "'old'" in str(err)
+
+
+def test_codes_mixed_with_labels_stay_categorical(tmp_path: Path) -> None:
+    inter = _many_users(tmp_path, 30)
+    path = _ages(tmp_path, ["0", "1", "unknown"] * 10)
+    assert load_interactions_table(inter, path).attribute("age").classes == ("0", "1", "unknown")
+
+
+def test_recbole_float_field_with_text_names_field_and_line(tmp_path: Path) -> None:
+    folder = write_recbole(tmp_path / "mini")
+    lines = (folder / "mini.user").read_text().splitlines()
+    parts = lines[5].split("\t")
+    parts[1] = "abc"
+    lines[5] = "\t".join(parts)
+    (folder / "mini.user").write_text("\n".join(lines) + "\n")
+    err = _error(load_recbole, folder)
+    assert err.path == folder / "mini.user" and err.field == "age"
+    assert "line 6" in str(err) and "'abc'" in str(err)

@@ -15,7 +15,8 @@ A matrix file without ids is refused: users are joined by id, never by row order
 
 Attribute tables: CSV / TSV / Parquet with a ``user_id`` column and one column per attribute. A
 numeric column with more than 10 distinct values is continuous, anything else categorical,
-unless ``kinds`` says otherwise.
+unless ``kinds`` says otherwise; text among the numbers of such a column is refused with its line
+(:func:`recunlearn.data.tabular.check_attribute_numbers`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pandas.api import types as ptypes
 from recunlearn.audit.inputs import ID_COLUMN, AttributeTable, EmbeddingTable, check_unique
 from recunlearn.core.errors import DataError
 from recunlearn.data.tabular import (
+    check_attribute_numbers,
     encode_categorical,
     encode_continuous,
     id_array,
@@ -257,6 +259,7 @@ def read_attributes(
             )
     if not wanted:
         raise DataError("no attribute column next to the ids", path=path, field=id_column)
+    check_attribute_numbers(frame[wanted], kinds, path)
     attributes: list[Attribute] = []
     values: dict[str, np.ndarray] = {}
     for name in wanted:

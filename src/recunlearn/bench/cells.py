@@ -31,6 +31,7 @@ from recunlearn.bench.config import (
 )
 from recunlearn.bench.data import data_params
 from recunlearn.core.errors import ConfigError
+from recunlearn.core.options import validate_options
 from recunlearn.evaluation.spec import EvalSpec
 from recunlearn.experiments.adversarial import lambda_grid
 from recunlearn.experiments.spec import RunSpec
@@ -125,10 +126,8 @@ def resolved_options(method: str, options: dict[str, Any]) -> dict[str, Any]:
     """
 
     cls = UNLEARNERS.get(method)
-    try:
-        return cls.Config(**options).model_dump(mode="json")
-    except ValueError as exc:
-        raise ConfigError(f"invalid options for unlearning method '{method}': {exc}") from exc
+    config = validate_options(cls.Config, options, what=f"unlearning method '{method}'")
+    return config.model_dump(mode="json")
 
 
 def _uses_store(method: str) -> bool:

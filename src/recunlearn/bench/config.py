@@ -7,8 +7,10 @@ hyperparameters) and seeds; the runner expands their product into cells (see
 kinds registered by other modules (``extra``, with ``plugins`` to import them).
 
 Every model rejects unknown keys; :func:`load_config` re-words validation errors so that each
-names the file and the field (``methods[2].method``), and checks names (models, methods,
-attackers, cell kinds) against the registries.
+names the file and the field (``methods[2].method``), checks names (models, methods,
+attackers, cell kinds) against the registries and every option mapping against the config of
+what it configures (``methods[3].options.calibration_steps``), so a bad value fails before any
+cell runs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from recunlearn.audit import ATTACKERS, DEFAULT_ATTACKERS
 from recunlearn.bench.registry import KINDS
 from recunlearn.core.errors import ConfigError
+from recunlearn.core.options import option_problems
 from recunlearn.data.spec import DataSpec, SplitSpec
 from recunlearn.models.registry import MODELS
 from recunlearn.protect.posthoc.registry import UNLEARNERS
@@ -465,6 +468,7 @@ def parse_config(payload: Any, path: str | Path | None = None) -> BenchConfig:
         noun = "problem" if len(problems) == 1 else "problems"
         raise ConfigError(f"{where}: {len(problems)} {noun}:\n{lines}") from None
     check_names(config, path)
+    check_options(config, path)
     return config
 
 
@@ -549,6 +553,65 @@ def check_names(config: BenchConfig, path: str | Path | None = None) -> None:
     for i, entry in enumerate(config.extra):
         if entry.kind not in KINDS:
             raise _unknown(path, f"extra[{i}].kind", "cell kind", entry.kind, kinds)
+
+
+def _model_problems(name: str, options: dict[str, Any], where: str) -> list[str]:
+    from recunlearn.models.registry import model_class
+
+    return option_problems(model_class(name).Config, options, where, noun="field")
+
+
+def _method_problems(name: str, options: dict[str, Any], where: str) -> list[str]:
+    from recunlearn.protect.posthoc.registry import UNLEARNERS
+
+    return option_problems(UNLEARNERS.get(name).Config, options, where, noun="field")
+
+
+def _adversary_problems(adv: AdversarialSettings, where: str) -> list[str]:
+    from recunlearn.protect.adversarial.config import AdversaryConfig
+
+    try:
+        AdversaryConfig.from_lambdas(
+            {name: 0.0 for name in adv.lambdas},
+            attribute_options=adv.attribute_options,
+            **adv.adversary_options,
+        )
+    except ConfigError as exc:
+        return [f"field '{where}.adversary_options': {exc}"]
+    return []
+
+
+def check_options(config: BenchConfig, path: str | Path | None = None) -> None:
+    """Validate every option mapping of the grid against the config of what it configures
+    (base models, unlearning methods, the timing's unlearners, adversaries), so that a bad value
+    fails when the config is read, before any cell runs.
+
+    Names must have passed :func:`check_names`.
+
+    Raises:
+        ConfigError: naming the file and, for each problem, the field, e.g.
+            ``methods[3].options.calibration_steps``.
+    """
+    problems: list[str] = []
+    for i, entry in enumerate(config.models):
+        problems += _model_problems(entry.name, entry.options, f"models[{i}].options")
+    for i, entry in enumerate(config.methods):
+        if entry.name != "original":
+            problems += _method_problems(entry.name, entry.options, f"methods[{i}].options")
+    if config.timing is not None:
+        timing = config.timing
+        problems += _model_problems(timing.model, timing.model_options, "timing.model_options")
+        problems += _method_problems("lego", timing.lego, "timing.lego")
+        problems += _method_problems("d2dfr", timing.d2dfr, "timing.d2dfr")
+    for n, adv in enumerate(config.adversarial):
+        where = config.adversarial_field(n)
+        problems += _model_problems(adv.model, adv.model_options, f"{where}.model_options")
+        problems += _adversary_problems(adv, where)
+    if problems:
+        prefix = f"config '{path}'" if path is not None else "config"
+        noun = "problem" if len(problems) == 1 else "problems"
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"{prefix}: {len(problems)} invalid option {noun}:\n{lines}")
 
 
 def load_config(path: str | Path) -> BenchConfig:

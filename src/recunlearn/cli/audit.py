@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from recunlearn.cli.console import console, fail, print_table
+from recunlearn.cli.dataopts import DATA_ATTRIBUTES_HELP, DATA_DIR_HELP
 from recunlearn.core.errors import RecunlearnError
 
 
@@ -58,6 +59,8 @@ def audit(
         bool, typer.Option(help="leave out classes with fewer members than folds")
     ] = False,
     tsne: Annotated[bool, typer.Option(help="also draw the t-SNE projection")] = True,
+    data_dir: Annotated[Path | None, typer.Option(help=DATA_DIR_HELP)] = None,
+    data_attributes: Annotated[Path | None, typer.Option(help=DATA_ATTRIBUTES_HELP)] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing output folder")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
@@ -66,7 +69,15 @@ def audit(
     from recunlearn.report.audit import SUMMARY_HEADER, summary_rows
 
     try:
-        inputs = resolve_inputs(run, embeddings, attributes, ids=ids, kinds=parse_kinds(kind))
+        inputs = resolve_inputs(
+            run,
+            embeddings,
+            attributes,
+            ids=ids,
+            kinds=parse_kinds(kind),
+            data_dir=data_dir,
+            data_attributes=data_attributes,
+        )
         target = out or inputs.default_out
         try:
             seed_list = [int(s) for s in split_list(seeds) or ["0"]]

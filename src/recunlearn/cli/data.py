@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from recunlearn.cli.console import console, fail, print_table
+from recunlearn.cli.dataopts import KIND_HELP, MISSING_TIMESTAMP_HELP, loader_options
 from recunlearn.core.errors import RecunlearnError
 
 data_app = typer.Typer(help="Fetch and describe datasets.", no_args_is_help=True)
@@ -36,6 +37,10 @@ def data_describe(
     name: Annotated[str, typer.Argument(help="ml-100k, ml-1m, synthetic, csv, parquet, recbole")],
     data_dir: Annotated[str | None, typer.Option(help="dataset folder or file")] = None,
     attributes: Annotated[str | None, typer.Option(help="user-attribute CSV (csv/parquet)")] = None,
+    allow_missing_timestamp: Annotated[
+        bool, typer.Option("--allow-missing-timestamp", help=MISSING_TIMESTAMP_HELP)
+    ] = False,
+    kind: Annotated[list[str] | None, typer.Option(help=KIND_HELP)] = None,
     min_user: Annotated[int, typer.Option(help="k-core: min interactions per user")] = 5,
     binarize: Annotated[float | None, typer.Option(help="keep ratings >= threshold")] = None,
 ) -> None:
@@ -48,6 +53,7 @@ def data_describe(
             name=name,
             data_dir=data_dir,
             attributes_path=attributes,
+            options=loader_options(allow_missing_timestamp, kind),
             min_user_interactions=min_user,
             binarize_threshold=binarize,
         )

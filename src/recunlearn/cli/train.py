@@ -8,6 +8,13 @@ from typing import Annotated, Any
 import typer
 
 from recunlearn.cli.console import console, fail, parse_assignments, print_table, warn
+from recunlearn.cli.dataopts import (
+    KIND_HELP,
+    MISSING_TIMESTAMP_HELP,
+    absolute,
+    dataset_name,
+    loader_options,
+)
 from recunlearn.core.errors import RecunlearnError
 from recunlearn.report.format import value as fmt
 
@@ -29,6 +36,7 @@ def _build_spec(
     eval_mode: str,
     adversary: list[str] | None = None,
     adversary_set: list[str] | None = None,
+    data_options: dict[str, Any] | None = None,
 ):
     from recunlearn.data.spec import DataSpec, SplitSpec
     from recunlearn.evaluation.spec import EvalSpec
@@ -48,9 +56,10 @@ def _build_spec(
         model_options["epochs"] = epochs
     return RunSpec(
         data=DataSpec(
-            name=dataset,
-            data_dir=data_dir,
-            attributes_path=attributes,
+            name=dataset_name(dataset),
+            data_dir=absolute(data_dir),
+            attributes_path=absolute(attributes),
+            options=data_options or {},
             min_user_interactions=min_user,
             binarize_threshold=binarize,
         ),
@@ -108,6 +117,10 @@ def train(
     attributes: Annotated[
         str | None, typer.Option(help="user-attribute CSV for csv/parquet data")
     ] = None,
+    allow_missing_timestamp: Annotated[
+        bool, typer.Option("--allow-missing-timestamp", help=MISSING_TIMESTAMP_HELP)
+    ] = False,
+    kind: Annotated[list[str] | None, typer.Option(help=KIND_HELP)] = None,
     model: Annotated[str, typer.Option(help="mf, ncf, lightgcn, multvae")] = "mf",
     split: Annotated[str, typer.Option(help="loo (LEGO) or user_kfold (Adv/AdvX-MultVAE)")] = "loo",
     ties: Annotated[
@@ -165,6 +178,7 @@ def train(
             eval_mode,
             adversary,
             adversary_set,
+            loader_options(allow_missing_timestamp, kind),
         )
         run = train_run(spec, out, progress=not quiet, overwrite=overwrite)
     except (RecunlearnError, OSError, ValueError) as exc:

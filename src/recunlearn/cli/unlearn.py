@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from recunlearn.cli.console import console, fail, parse_assignments, print_table, warn
+from recunlearn.cli.dataopts import DATA_ATTRIBUTES_HELP, DATA_DIR_HELP
 from recunlearn.core.errors import RecunlearnError
 from recunlearn.report.format import value as fmt
 
@@ -52,6 +53,8 @@ def unlearn(
     no_guard: Annotated[
         bool, typer.Option("--no-guard", help="write without auditing (not recommended)")
     ] = False,
+    data_dir: Annotated[Path | None, typer.Option(help=DATA_DIR_HELP)] = None,
+    data_attributes: Annotated[Path | None, typer.Option(help=DATA_ATTRIBUTES_HELP)] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
 ) -> None:
     """Remove attributes from a run's user embeddings; evaluate and audit before and after."""
@@ -78,6 +81,8 @@ def unlearn(
             store=store,
             overwrite=overwrite,
             guard=guard,
+            data_dir=data_dir,
+            attributes_path=data_attributes,
         )
     except (RecunlearnError, OSError, ValueError) as exc:
         fail(exc)

@@ -45,9 +45,13 @@ def is_own_directory(path: str | Path) -> bool:
 def check_writable(final: str | Path, *, overwrite: bool = False) -> None:
     """Raise before any work when ``final`` cannot be written.
 
+    Nothing is created: the parent folder (and its missing ancestors) are made when the
+    output is written.
+
     Raises:
         ConfigError: ``final`` exists, is not an empty folder, and ``overwrite`` is false or it
-            is not a directory recunlearn wrote; or its parent folder cannot be written.
+            is not a directory recunlearn wrote; or its parent folder cannot be created or
+            written (a file in the way, no permission, a read-only file system).
     """
     final = Path(final)
     if final.exists() and not (final.is_dir() and not any(final.iterdir())):
@@ -58,12 +62,35 @@ def check_writable(final: str | Path, *, overwrite: bool = False) -> None:
                 f"{final} is not a directory recunlearn wrote (no {OWNER_MARK} file): refusing "
                 "to replace it; choose another output path"
             )
+    _check_can_create_in(final.parent)
+
+
+def _nearest_existing(path: Path) -> Path:
+    """``path`` or its closest ancestor that exists."""
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _check_can_create_in(folder: Path) -> None:
+    """Raise unless a directory can be created in ``folder`` (or in the closest existing
+    ancestor, when ``folder`` does not exist yet); nothing is left behind.
+
+    The check really creates (and removes) a directory: permission bits alone do not tell
+    about read-only file systems, and every write is allowed to root.
+    """
+    existing = _nearest_existing(folder)
+    if not existing.is_dir():
+        raise ConfigError(f"cannot create the folder {folder}: {existing} is a file, not a folder")
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=".recunlearn-probe-", dir=existing)
     except OSError as exc:
-        raise ConfigError(f"cannot create the folder {final.parent}: {exc.strerror}") from exc
-    if not os.access(final.parent, os.W_OK):
-        raise ConfigError(f"cannot write into {final.parent}: permission denied")
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot write into {existing}: {reason}; choose an output folder you can write to"
+        ) from exc
+    os.rmdir(probe)
 
 
 @contextmanager
@@ -84,7 +111,7 @@ def atomic_directory(
     """
     final = Path(final)
     check_writable(final, overwrite=overwrite)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    tmp = _temporary_sibling(final)
     try:
         yield tmp
         (tmp / OWNER_MARK).write_text(kind + "\n")
@@ -104,6 +131,16 @@ def atomic_directory(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _temporary_sibling(final: Path) -> Path:
+    """A new hidden directory beside ``final`` (its parent folders created)."""
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"cannot write into {final.parent}: {reason}") from exc
 
 
 def _rename_new(tmp: Path, final: Path) -> None:

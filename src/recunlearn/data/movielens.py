@@ -15,7 +15,9 @@ Attributes (identical names on both datasets):
 
 Input problems raise :class:`~recunlearn.core.errors.DataError` naming the file and the field.
 Duplicated (user, item) ratings are repaired: the latest one is kept (ties: the later row), a
-warning is logged and the count is recorded in ``meta["repairs"]``.
+warning is logged and the count is recorded in ``meta["repairs"]``. A rating file whose last
+line has no end-of-line and looks cut (see :func:`warn_truncated`) is loaded with a warning
+naming the file and the line.
 """
 
 from __future__ import annotations
@@ -216,7 +218,56 @@ def read_ratings(path: Path, sep: str) -> pd.DataFrame:
         raise DataError("the rating file has no rows", path=path)
     if not np.isfinite(frame["rating"].to_numpy()).all():
         raise DataError("non-finite rating value", path=path, field="rating")
+    warn_truncated(path, raw, sep, frame)
     return frame
+
+
+def _digits(value: int) -> int:
+    return len(str(abs(int(value))))
+
+
+def truncation_signs(last: list[str], frame: pd.DataFrame) -> list[str]:
+    """Why a last line (its fields as text) looks cut, judged against the other rows of
+    ``frame`` (the parsed file): an integer field with fewer digits than on every other line, a
+    timestamp earlier than every other one."""
+    others = frame.iloc[:-1]
+    signs = []
+    for field in ("user_id", "item_id", "timestamp"):
+        index = RATING_FIELDS.index(field)
+        shortest = _digits(others[field].abs().min())
+        text = last[index].strip().lstrip("-")
+        if len(text) < shortest:
+            signs.append(
+                f"field '{field}' has {len(text)} digit(s) ({last[index].strip()!r}) where every "
+                f"other line has at least {shortest}"
+            )
+    stamp, earliest = int(frame["timestamp"].iloc[-1]), int(others["timestamp"].min())
+    if stamp < earliest:
+        signs.append(f"timestamp {stamp} is earlier than every other one (from {earliest})")
+    return signs
+
+
+def warn_truncated(path: Path, raw: bytes, sep: str, frame: pd.DataFrame) -> list[str]:
+    """Log a warning naming the file and the line when the last line of a rating file looks
+    truncated: it has no end-of-line and :func:`truncation_signs` finds a sign of a cut.
+
+    Returns:
+        The signs found (empty when the file looks complete).
+    """
+    if not raw or raw.endswith(b"\n") or len(frame) < 2:
+        return []
+    lineno = raw.count(b"\n") + 1
+    text = raw[raw.rfind(b"\n") + 1 :].decode("latin-1").rstrip("\r")
+    signs = truncation_signs(text.split(sep), frame)
+    if signs:
+        logger.warning(
+            "%s, line %d: the last line has no end-of-line and looks truncated (%s); it was "
+            "loaded as it is: check the file or download it again",
+            path,
+            lineno,
+            "; ".join(signs),
+        )
+    return signs
 
 
 # ------------------------------------------------------------------------------------- users

@@ -21,8 +21,10 @@ from recunlearn.core.errors import DataError
 from recunlearn.data.tabular import (
     align_attributes,
     assemble,
+    check_attribute_numbers,
     encode_attributes,
     id_array,
+    row_label,
     timestamps,
     with_attributes,
 )
@@ -81,15 +83,33 @@ def read_atomic(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
                 field=column,
             )
         types[base] = kind
-    dtypes = {f"{b}:{k}": (np.float64 if k == "float" else str) for b, k in types.items()}
     try:
-        frame = pd.read_csv(path, sep="\t", header=0, dtype=dtypes, encoding="utf-8", quoting=3)
+        frame = pd.read_csv(path, sep="\t", header=0, dtype=str, encoding="utf-8", quoting=3)
     except UnicodeDecodeError as exc:
         raise DataError(f"cannot decode the file as UTF-8: {exc.reason}", path=path) from exc
-    except ValueError as exc:
+    except (ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"cannot parse the file: {exc}", path=path) from exc
     frame.columns = list(types)
+    for column, kind in types.items():
+        if kind == "float":
+            frame[column] = _floats(frame[column], path, column)
     return frame, types
+
+
+def _floats(series: pd.Series, path: Path, field: str) -> pd.Series:
+    """A ``float`` column as numbers (empty cells -> NaN); text names the field and the line."""
+    text = series.str.strip()
+    values = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype(np.float64)
+    bad = (series.notna() & text.ne("").fillna(False) & values.isna()).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{row_label(path, row, len(series))}: {series.iloc[row]!r} is not a number (the "
+            "header declares the field ':float')",
+            path=path,
+            field=field,
+        )
+    return values
 
 
 def _maybe_int(series: pd.Series) -> pd.Series:
@@ -174,7 +194,13 @@ def load_recbole(
     if rating_field in frame.columns:
         ratings = pd.to_numeric(frame[rating_field], errors="coerce").to_numpy(np.float64)
         if not np.isfinite(ratings).all():
-            raise DataError("missing or non-numeric rating", path=inter_path, field=rating_field)
+            row = int(np.flatnonzero(~np.isfinite(ratings))[0])
+            raise DataError(
+                f"{row_label(inter_path, row, len(frame))}: missing or non-numeric rating "
+                f"{frame[rating_field].iloc[row]!r}",
+                path=inter_path,
+                field=rating_field,
+            )
     else:
         ratings = np.ones(len(frame))
     if timestamp_field in frame.columns:
@@ -183,7 +209,9 @@ def load_recbole(
         stamps = np.arange(len(frame), dtype=np.int64)
     else:
         raise DataError(
-            "timestamp field not found; pass allow_missing_timestamp=True to use the row order",
+            "timestamp field not found; to use the row order as time pass "
+            "--allow-missing-timestamp on the command line (allow_missing_timestamp=True in "
+            "Python)",
             path=inter_path,
             field=timestamp_field,
         )
@@ -221,6 +249,7 @@ def load_recbole(
     table, chosen, skipped = _user_columns(
         user_frame, user_types, user_field, kinds, max_classes, user_path
     )
+    check_attribute_numbers(table, chosen, user_path)
     aligned, align_counts = align_attributes(dataset.user_ids, attr_ids, table, user_path)
     attributes, values, constant = encode_attributes(
         aligned, chosen, user_path, description=f"{user_path.name}: "

@@ -13,6 +13,9 @@ is kept (ties: the later row), a warning is logged and ``meta["repairs"]`` count
 User attributes: a table whose user column (``user_col``) is followed by attribute columns.
 The kind of each column is inferred (numeric with more than 10 distinct values ->
 ``continuous``, anything else -> ``categorical``) unless ``attribute_kinds`` says otherwise.
+Text in a column of numbers (``age = old`` in one row) is refused with its line and value
+rather than turning the column categorical, unless the column's kind is declared (see
+:func:`check_attribute_numbers`).
 Interaction users missing from the attribute table get unknown values (code -1 / NaN);
 attribute rows of users without interactions are ignored; both are counted in ``meta`` and
 logged. Columns with fewer than two distinct values are skipped with a warning.
@@ -74,6 +77,33 @@ def read_table(
     )
 
 
+def data_lines(path: Path, n_rows: int, *, header: bool = True) -> list[int] | None:
+    """The file line (1-based) of each data row of a text table (CSV, TSV, RecBole atomic file),
+    or None when rows and lines cannot be matched one to one (Parquet, cells spanning several
+    lines, an unreadable file).
+
+    Blank lines are skipped, as pandas does; ``header`` says whether the first line is one.
+    """
+    if path.suffix.lower() in _PARQUET_SUFFIXES:
+        return None
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    skip = 1 if header else 0
+    return lines[skip:] if len(lines) == n_rows + skip else None
+
+
+def row_label(path: Path, row: int, n_rows: int, *, header: bool = True) -> str:
+    """Where data row ``row`` (0-based) of a table file is: ``line 14 (data row 13)`` for a
+    text file whose lines map to rows, ``data row 13`` otherwise (see :func:`data_lines`)."""
+    lines = data_lines(path, n_rows, header=header)
+    if lines is None:
+        return f"data row {row + 1}"
+    return f"line {lines[row]} (data row {row + 1})"
+
+
 def _column(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     if column not in frame.columns:
         known = ", ".join(map(str, frame.columns))
@@ -93,7 +123,7 @@ def id_array(series: pd.Series, path: Path, field: str) -> np.ndarray:
     """
     if series.isna().any():
         row = _first_missing(series)
-        raise DataError(f"empty id in data row {row + 1}", path=path, field=field)
+        raise DataError(f"{row_label(path, row, len(series))}: empty id", path=path, field=field)
     if ptypes.is_bool_dtype(series):
         return series.astype(str).to_numpy(dtype=str)
     if ptypes.is_numeric_dtype(series):
@@ -124,7 +154,8 @@ def _ratings(frame: pd.DataFrame, column: str | None, path: Path) -> np.ndarray:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
-            f"data row {row + 1}: rating {series.iloc[row]!r} is not a finite number",
+            f"{row_label(path, row, len(series))}: rating {series.iloc[row]!r} is not a finite "
+            "number",
             path=path,
             field=column,
         )
@@ -135,22 +166,49 @@ def timestamps(series: pd.Series, path: Path, field: str) -> np.ndarray:
     """Unix seconds from a numeric column (fractions dropped) or a column of date strings."""
     if series.isna().any():
         row = _first_missing(series)
-        raise DataError(f"data row {row + 1}: empty timestamp", path=path, field=field)
+        where = row_label(path, row, len(series))
+        raise DataError(f"{where}: empty timestamp", path=path, field=field)
     if ptypes.is_datetime64_any_dtype(series):
         stamps = pd.to_datetime(series, utc=True)
     elif ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series):
-        values = series.to_numpy(dtype=float)
-        if not np.isfinite(values).all():
-            raise DataError("non-finite timestamp", path=path, field=field)
-        return np.floor(values).astype(np.int64)
+        return _unix_seconds(series.to_numpy(dtype=float), path, field)
     else:
-        try:
-            stamps = pd.to_datetime(series, utc=True, format="mixed")
-        except (ValueError, TypeError) as exc:
-            raise DataError(
-                f"timestamps must be numbers (Unix seconds) or dates: {exc}", path=path, field=field
-            ) from exc
+        numbers, _ = _not_numbers(series)
+        if numbers.notna().all():  # numbers stored as text
+            return _unix_seconds(numbers.to_numpy(dtype=float), path, field)
+        stamps = pd.to_datetime(series, utc=True, format="mixed", errors="coerce")
+        _check_dates(series, numbers, stamps, path, field)
     return ((stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+
+
+def _unix_seconds(values: np.ndarray, path: Path, field: str) -> np.ndarray:
+    if not np.isfinite(values).all():
+        row = int(np.flatnonzero(~np.isfinite(values))[0])
+        where = row_label(path, row, len(values))
+        raise DataError(f"{where}: non-finite timestamp", path=path, field=field)
+    return np.floor(values).astype(np.int64)
+
+
+def _check_dates(
+    series: pd.Series, numbers: pd.Series, stamps: pd.Series, path: Path, field: str
+) -> None:
+    """Refuse a timestamp column with a cell that is neither a number nor a date, or one that
+    mixes numbers (Unix seconds) with dates."""
+    neither = (numbers.isna() & stamps.isna()).to_numpy()
+    mixed = numbers.notna().to_numpy()
+    if neither.any():
+        row = int(np.flatnonzero(neither)[0])
+        problem = "is neither a number (Unix seconds) nor a date"
+    elif mixed.any():
+        row = int(np.flatnonzero(mixed)[0])
+        problem = "is a number (Unix seconds) but other rows hold dates; use one format"
+    else:
+        return
+    raise DataError(
+        f"{row_label(path, row, len(series))}: {series.iloc[row]!r} {problem}",
+        path=path,
+        field=field,
+    )
 
 
 # ---------------------------------------------------------------------------- attributes
@@ -165,6 +223,71 @@ def _class_label(value: Any) -> str:
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def _not_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The column as numbers (NaN where missing or not a number) and the mask of cells holding
+    something that is not a number."""
+    if ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series):
+        values = series.astype(float)
+        return values, pd.Series(False, index=series.index)
+    text = series.astype("string").str.strip()
+    values = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype(float)
+    bad = series.notna() & text.ne("").fillna(False) & values.isna()
+    return values, bad.astype(bool)
+
+
+def check_attribute_numbers(frame: pd.DataFrame, kinds: Mapping[str, str], path: Path) -> None:
+    """Refuse text where an attribute column holds numbers, naming the file, the line and the
+    value, before the kinds are inferred.
+
+    A column declared ``continuous`` must hold only numbers (empty cells are unknown). An
+    undeclared column whose cells are mostly numbers with more than
+    :data:`MAX_CATEGORICAL_NUMERIC` distinct values (it would be continuous) but where a few
+    cells are text (``age = old``) would silently become categorical with one class per
+    number; it is refused too, unless ``kinds`` declares its kind.
+
+    Args:
+        frame: the attribute columns in file order (one row per data row of the file).
+        kinds: declared kinds by column.
+        path: the file, for the message.
+
+    Raises:
+        DataError: the first offending cell, with its file, field, line and value.
+    """
+    for column in frame.columns:
+        name = str(column)
+        if kinds.get(name) == "categorical":
+            continue
+        declared = kinds.get(name) == "continuous"
+        problem = _text_among_numbers(frame[column], name, declared, path)
+        if problem is not None:
+            raise DataError(problem, path=path, field=name)
+
+
+def _text_among_numbers(series: pd.Series, name: str, declared: bool, path: Path) -> str | None:
+    """What is wrong with the first cell of text in a column that should hold numbers (declared
+    continuous, or numbers but for a few cells), or None when the column is fine as it is."""
+    values, bad = _not_numbers(series)
+    if not bad.any():
+        return None
+    row = int(np.flatnonzero(bad.to_numpy())[0])
+    value, where = series.iloc[row], row_label(path, row, len(series))
+    if declared:
+        return (
+            f"continuous attribute has a non-numeric value {value!r} at {where} (the column is "
+            "declared continuous); fix the value (an empty cell means unknown)"
+        )
+    numbers = values.dropna()
+    if len(numbers) <= int(bad.sum()) or numbers.nunique() <= MAX_CATEGORICAL_NUMERIC:
+        return None  # a categorical column (codes mixed with labels), as inferred
+    return (
+        f"{where}: {value!r} is not a number, but {len(numbers)} of the column's values are "
+        f"({numbers.nunique()} distinct; {int(bad.sum())} cell(s) are not): the column would "
+        "silently turn categorical with one class per value. Fix the value (an empty cell "
+        f"means unknown), or declare the column's kind (attribute_kinds={{'{name}': "
+        f"'categorical'}}; on the command line --kind {name}=categorical)"
+    )
 
 
 def encode_categorical(series: pd.Series) -> tuple[tuple[str, ...], np.ndarray]:
@@ -238,7 +361,12 @@ def encode_attributes(
 
 
 def _attribute_table(
-    path: Path, user_col: str, *, sep: str | None, encoding: str
+    path: Path,
+    user_col: str,
+    kinds: Mapping[str, str],
+    *,
+    sep: str | None,
+    encoding: str,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     frame = read_table(path, sep=sep, encoding=encoding)
     ids = id_array(_column(frame, user_col, path), path, user_col)
@@ -246,7 +374,16 @@ def _attribute_table(
     if (counts > 1).any():
         dup = unique[counts > 1][:5].tolist()
         raise DataError(f"duplicated user ids {dup}", path=path, field=user_col)
-    return ids, frame.drop(columns=[user_col]).reset_index(drop=True)
+    table = frame.drop(columns=[user_col]).reset_index(drop=True)
+    unknown = set(kinds) - {str(c) for c in table.columns}
+    if unknown:
+        raise DataError(
+            "attribute_kinds names a column that is not in the file",
+            path=path,
+            field=sorted(unknown)[0],
+        )
+    check_attribute_numbers(table, kinds, path)
+    return ids, table
 
 
 def align_attributes(
@@ -373,8 +510,9 @@ def load_interactions_table(
         time_source = "row order"
     else:
         raise DataError(
-            "timestamp column not found; pass allow_missing_timestamp=True to use the row "
-            "order as time",
+            "timestamp column not found; to use the row order as time pass "
+            "--allow-missing-timestamp on the command line (allow_missing_timestamp=True in "
+            "Python)",
             path=path,
             field=timestamp_col,
         )
@@ -395,14 +533,9 @@ def load_interactions_table(
     if attributes_path is None:
         return dataset
     attr_path = Path(attributes_path)
-    attr_ids, table = _attribute_table(attr_path, user_col, sep=sep, encoding=encoding)
-    unknown = set(attribute_kinds or {}) - {str(c) for c in table.columns}
-    if unknown:
-        raise DataError(
-            "attribute_kinds names a column that is not in the file",
-            path=attr_path,
-            field=sorted(unknown)[0],
-        )
+    attr_ids, table = _attribute_table(
+        attr_path, user_col, dict(attribute_kinds or {}), sep=sep, encoding=encoding
+    )
     aligned, counts = align_attributes(dataset.user_ids, attr_ids, table, attr_path)
     attributes, values, skipped = encode_attributes(
         aligned, dict(attribute_kinds or {}), attr_path, description=f"{attr_path.name}: "

@@ -15,7 +15,6 @@ from recunlearn.audit.io import read_attributes, read_embeddings, read_ids
 from recunlearn.audit.leakage_report import LeakageReport
 from recunlearn.core.atomic import check_writable
 from recunlearn.core.errors import ConfigError, DataError
-from recunlearn.data.loading import load_data
 from recunlearn.data.types import Dataset
 from recunlearn.experiments import rundir
 from recunlearn.experiments.audit_folder import write_audit_folder
@@ -59,8 +58,13 @@ def resolve_inputs(
     ids: Path | None = None,
     kinds: dict[str, str] | None = None,
     id_column: str = "user_id",
+    data_dir: Path | None = None,
+    data_attributes: Path | None = None,
 ) -> AuditInputs:
     """Read a run directory, or an embedding file plus a user-attribute file.
+
+    ``data_dir`` / ``data_attributes`` say where a run's data is when it moved since the run
+    was trained (see :func:`read_run`).
 
     Raises:
         ConfigError: neither or both input styles given.
@@ -68,8 +72,10 @@ def resolve_inputs(
     """
     if run is not None and (embeddings is not None or attributes is not None):
         raise ConfigError("give either a run directory or --embeddings with --attributes")
+    if run is None and (data_dir is not None or data_attributes is not None):
+        raise ConfigError("--data-dir and --data-attributes apply to a run directory")
     if run is not None:
-        emb, table, dataset = read_run(run)
+        emb, table, dataset = read_run(run, data_dir=data_dir, attributes_path=data_attributes)
         source = f"{dataset.label}, reloaded from {Path(run) / 'config.json'}"
         return AuditInputs(emb, table, Path(run) / "audit", dataset.label, source)
     if embeddings is None or attributes is None:
@@ -162,19 +168,27 @@ def run_audit(
     return report
 
 
-def read_run(run: str | Path) -> tuple[EmbeddingTable, AttributeTable, Dataset]:
+def read_run(
+    run: str | Path,
+    *,
+    data_dir: str | Path | None = None,
+    attributes_path: str | Path | None = None,
+) -> tuple[EmbeddingTable, AttributeTable, Dataset]:
     """The user embeddings of a run directory and its dataset's attributes.
 
-    The dataset is reloaded from ``config.json`` and must have the fingerprint recorded there.
+    The dataset is reloaded from ``config.json`` (or from ``data_dir`` / ``attributes_path``
+    when the data moved) and must have the fingerprint recorded there.
 
     Raises:
-        DataError: not a run directory, missing files, or data that changed since the run.
+        DataError: not a run directory, missing files, data that cannot be loaded, or data that
+            changed since the run.
     """
     run = Path(run)
     if not (run / rundir.CONFIG).is_file():
         raise DataError("not a run directory (no config.json)", path=run)
     spec, payload = rundir.read_config(run)
-    dataset = load_data(spec.data)
+    spec = rundir.relocate_data(spec, data_dir, attributes_path)
+    dataset = rundir.load_run_data(spec, run)
     rundir.check_fingerprint(payload, dataset, run)
     embeddings = read_embeddings(run / rundir.USER_EMBEDDINGS)
     return embeddings, AttributeTable.from_dataset(dataset), dataset

@@ -30,9 +30,10 @@ import torch
 from safetensors.torch import save_file
 
 from recunlearn.core.atomic import atomic_directory
-from recunlearn.core.errors import DataError
+from recunlearn.core.errors import DataError, RecunlearnError
 from recunlearn.core.provenance import versions
 from recunlearn.data.fingerprint import dataset_fingerprint
+from recunlearn.data.loading import DATASETS, load_data
 from recunlearn.data.types import Dataset
 from recunlearn.experiments.spec import RunSpec
 
@@ -113,6 +114,47 @@ def read_config(run: str | Path) -> tuple[RunSpec, dict[str, Any]]:
     except ValueError as exc:
         raise DataError(f"invalid run spec: {exc}", path=path, field="spec") from exc
     return spec, payload
+
+
+def relocate_data(
+    spec: RunSpec, data_dir: str | Path | None = None, attributes_path: str | Path | None = None
+) -> RunSpec:
+    """``spec`` with its data read from another place (a data folder that moved since the run
+    was trained); ``None`` keeps the recorded location. The data must still be the same: see
+    :func:`check_fingerprint`.
+
+    A run whose dataset was named by its file (``--dataset ratings.csv``) gets the new file
+    as its name too."""
+    update: dict[str, Any] = {}
+    if data_dir is not None:
+        update["data_dir"] = str(Path(data_dir).expanduser().resolve())
+        if spec.data.name not in DATASETS:
+            update["name"] = update["data_dir"]
+    if attributes_path is not None:
+        update["attributes_path"] = str(Path(attributes_path).expanduser().resolve())
+    if not update:
+        return spec
+    return spec.model_copy(update={"data": spec.data.model_copy(update=update)})
+
+
+def load_run_data(spec: RunSpec, run: str | Path) -> Dataset:
+    """Load the data a run was trained on (as its spec describes it, filters included).
+
+    Raises:
+        DataError: the data cannot be loaded; the message says where the run looked and how
+            to point it elsewhere (``--data-dir`` / ``--data-attributes``).
+    """
+    try:
+        return load_data(spec.data)
+    except RecunlearnError as exc:
+        where = f"data_dir '{spec.data.data_dir}'" if spec.data.data_dir else "the default place"
+        if spec.data.attributes_path:
+            where += f", attributes '{spec.data.attributes_path}'"
+        raise DataError(
+            f"cannot load the data of run '{run}' (dataset '{spec.data.name}' from {where}): "
+            f"{exc}. If the data moved, pass its new place with --data-dir (and "
+            "--data-attributes for a user-attribute table)"
+        ) from exc
 
 
 def check_fingerprint(payload: dict[str, Any], dataset: Dataset, run: str | Path) -> None:

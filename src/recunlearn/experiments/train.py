@@ -230,18 +230,33 @@ def _model_as_trained(spec: RunSpec, payload: dict[str, Any], path: Path) -> Rec
         raise DataError(str(exc), path=path, field="model_config") from exc
 
 
-def load_trained(path: str | Path, *, dataset: Dataset | None = None) -> TrainedRun:
+def load_trained(
+    path: str | Path,
+    *,
+    dataset: Dataset | None = None,
+    data_dir: str | Path | None = None,
+    attributes_path: str | Path | None = None,
+) -> TrainedRun:
     """Rebuild a fitted model from a run directory (no training).
 
+    Args:
+        path: the run directory.
+        dataset: the run's data, already loaded (checked against its fingerprint).
+        data_dir: read the data from here instead of the recorded place (a data folder that
+            moved); for csv/parquet data, the interactions file.
+        attributes_path: the same for the user-attribute table of csv/parquet data.
+
     Raises:
-        DataError: missing or invalid files, or data whose fingerprint differs from the run's.
+        DataError: missing or invalid files, data that cannot be loaded, or data whose
+            fingerprint differs from the run's.
     """
     path = Path(path)
     if not path.is_dir():
         raise DataError("not a run directory", path=path)
     spec, payload = rundir.read_config(path)
+    spec = rundir.relocate_data(spec, data_dir, attributes_path)
     if dataset is None:
-        dataset = load_data(spec.data)
+        dataset = rundir.load_run_data(spec, path)
     rundir.check_fingerprint(payload, dataset, path)
     split = make_split(dataset, spec.split.protocol, **spec.split.params)
     weights = path / rundir.WEIGHTS

@@ -127,6 +127,8 @@ def unlearn_run(
     overwrite: bool = False,
     dataset: Dataset | None = None,
     guard: GuardSettings | None = GuardSettings(),
+    data_dir: str | Path | None = None,
+    attributes_path: str | Path | None = None,
 ) -> UnlearnedRun:
     """Protect a trained run's user embeddings and write the result as a new run directory.
 
@@ -142,12 +144,14 @@ def unlearn_run(
         dataset: the source run's data, already loaded (checked against its fingerprint).
         guard: how the protected matrix is audited before it is written; None skips the
             audit (the run directory then says so).
+        data_dir, attributes_path: where the source run's data is now, when it moved since
+            the run was trained (see :func:`recunlearn.experiments.train.load_trained`).
     """
     if out is not None:
         check_writable(out, overwrite=overwrite)
     requirement = Requirement.parse(forget)
     unlearner = make_unlearner(method, **(options or {}))
-    run = load_trained(source, dataset=dataset)
+    run = load_trained(source, dataset=dataset, data_dir=data_dir, attributes_path=attributes_path)
     original = run.model.user_embeddings()
     started = time.perf_counter()
     scorer = model_scorer(run.model, run.split.test.known)
@@ -227,6 +231,13 @@ def guard_check(
     )
 
 
+def _source_hash(run: TrainedRun) -> str:
+    """The config hash the source run recorded (its spec's, unless its data was relocated)."""
+    assert run.path is not None
+    recorded = rundir.read_json(run.path / rundir.CONFIG).get("config_hash")
+    return str(recorded) if recorded else run.spec.fingerprint()
+
+
 def write_unlearned(result: UnlearnedRun, out: Path, *, overwrite: bool = False) -> Path:
     """Write an unlearned run directory atomically."""
     run = result.source
@@ -237,7 +248,7 @@ def write_unlearned(result: UnlearnedRun, out: Path, *, overwrite: bool = False)
         "options": result.metrics["options"],
         "requirement": result.metrics["requirement"],
         "source_run": str(Path(run.path).resolve()),
-        "source_config_hash": run.spec.fingerprint(),
+        "source_config_hash": _source_hash(run),
     }
     files: dict[str, Any] = {
         rundir.CONFIG: payload,

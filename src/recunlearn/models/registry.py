@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from recunlearn.core.errors import ConfigError
+from recunlearn.core.options import validate_options
 from recunlearn.core.registry import Registry
 from recunlearn.models.base import Recommender
 
@@ -25,9 +26,16 @@ def model_class(name: str) -> type[Recommender]:
 
 
 def make_model(name: str, **options: Any) -> Recommender:
-    """Instantiate model ``name`` with config overrides (unknown options are rejected)."""
+    """Instantiate model ``name`` with config overrides.
+
+    Raises:
+        ConfigError: unknown model, or invalid options: each problem names the option and the
+            value, an unknown option comes with the closest valid name and the list of valid
+            ones (what ``--set`` accepts).
+    """
     cls = model_class(name)
+    config = validate_options(cls.Config, options, what=f"model '{name}'")
     try:
-        return cls(**options)
-    except Exception as exc:  # pydantic ValidationError -> readable message
+        return cls(config)
+    except (ValueError, TypeError) as exc:  # a check beyond the config's own fields
         raise ConfigError(f"invalid options for model '{name}': {exc}") from exc

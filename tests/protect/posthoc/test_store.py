@@ -96,3 +96,25 @@ def test_first_writer_wins(planted_data, tmp_path):
     matrix, meta = store.get("k", "s")
     torch.testing.assert_close(matrix, torch.ones(2, 2))
     assert json.dumps(meta)
+
+
+def test_a_store_being_created_by_another_process_is_completed(tmp_path):
+    """Issue 25, case 4: a second process saw ``bricks/`` before the marker and refused."""
+    root = tmp_path / "store"
+    (root / "bricks").mkdir(parents=True)  # another process is half way
+    (root / ".STORE.tmp-abc").write_text("recunlearn-brick")  # its marker, not yet renamed
+    store = BrickStore(root)
+    assert (root / "STORE").read_text().strip() == STORE_FORMAT and store.keys() == []
+    assert store.clean() == 1 and not (root / ".STORE.tmp-abc").exists()
+
+
+def test_a_folder_with_other_files_or_a_file_is_refused(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "bricks").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    with pytest.raises(DataError, match="not a brick store"):
+        BrickStore(tmp_path / "mine")
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["bricks", "notes.txt"]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DataError, match="is a file"):
+        BrickStore(tmp_path / "file")

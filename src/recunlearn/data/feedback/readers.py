@@ -12,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api import types as ptypes
 
 from recunlearn.core.errors import DataError
 from recunlearn.data.feedback.mnar import make_mnar
 from recunlearn.data.feedback.types import DebiasData, make_debias_data
+from recunlearn.data.tabular import row_label
 
 COAT_SHAPE = (290, 300)
 YAHOO_FILES = (
@@ -27,25 +29,36 @@ DEFAULT_THRESHOLDS = {"coat": 3.0, "yahoo": 3.0, "kuairec": 2.0, "synthetic": 3.
 
 
 # ----------------------------------------------------------------------------------------- coat
-def _read_matrix(path: Path, shape: tuple[int, int]) -> np.ndarray:
+def _read_matrix(path: Path, shape: tuple[int, int]) -> tuple[np.ndarray, list[int]]:
+    """The integer matrix of a Coat file and the file line of each of its rows."""
     if not path.is_file():
         raise DataError("file not found", path=path)
-    rows = []
+    rows, lines = [], []
     with open(path, encoding="ascii", newline="") as handle:
         for number, line in enumerate(handle.read().splitlines(), start=1):
             if not line.strip():
                 continue
-            try:
-                rows.append([int(x) for x in line.split()])
-            except ValueError as exc:
-                raise DataError(f"line {number}: not an integer ({exc})", path=path) from exc
+            cells = line.split()
+            for column, cell in enumerate(cells, start=1):
+                if not cell.lstrip("-").isdigit():
+                    raise DataError(
+                        f"line {number}, column {column}: {cell[:20]!r} is not an integer",
+                        path=path,
+                        field="rating",
+                    )
+            rows.append([int(x) for x in cells])
+            lines.append(number)
     widths = {len(r) for r in rows}
     if len(rows) != shape[0] or widths != {shape[1]}:
         got = f"{len(rows)} rows x {sorted(widths)} columns"
+        odd = next((n for n, r in zip(lines, rows, strict=True) if len(r) != shape[1]), None)
+        where = f" (line {odd} has a different width)" if odd is not None else ""
         raise DataError(
-            f"expected a {shape[0]} x {shape[1]} matrix, got {got}", path=path, field="matrix"
+            f"expected a {shape[0]} x {shape[1]} matrix, got {got}{where}",
+            path=path,
+            field="matrix",
         )
-    return np.asarray(rows, dtype=np.int64)
+    return np.asarray(rows, dtype=np.int64), lines
 
 
 def read_coat(
@@ -65,11 +78,14 @@ def read_coat(
     arrays, paths = [], []
     for name in ("train.ascii", "test.ascii"):
         path = folder / name
-        matrix = _read_matrix(path, shape)
+        matrix, lines = _read_matrix(path, shape)
         if matrix.min() < 0 or matrix.max() > 5:
-            bad = matrix[(matrix < 0) | (matrix > 5)][0]
+            row, column = np.argwhere((matrix < 0) | (matrix > 5))[0]
             raise DataError(
-                f"value {bad} outside the scale 0 (missing), 1..5", path=path, field="rating"
+                f"line {lines[row]}, column {column + 1}: value {matrix[row, column]} outside "
+                "the scale 0 (missing), 1..5",
+                path=path,
+                field="rating",
             )
         user, item = np.nonzero(matrix)
         arrays.append((user, item, matrix[user, item].astype(np.float64)))
@@ -88,7 +104,47 @@ def read_coat(
 
 
 # ---------------------------------------------------------------------------------------- yahoo
+def _numbers(
+    frame: pd.DataFrame, name: str, path: Path, *, header: bool, integer: bool = False
+) -> np.ndarray:
+    """Column ``name`` as numbers; an empty cell, text (or a fraction where an integer is
+    due) names the file, the field and the line."""
+    series = frame[name]
+    if ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series):
+        values = series.to_numpy(dtype=float)
+        if not np.isnan(values).any() and not (integer and np.mod(values, 1).any()):
+            return values  # the common case: pandas parsed clean numbers
+    text = series.astype("string").str.strip()
+    values = pd.to_numeric(text, errors="coerce").astype(float)
+    bad = values.isna().to_numpy()
+    if integer:
+        bad = bad | (np.mod(values.fillna(0).to_numpy(), 1) != 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        where = row_label(path, row, len(frame), header=header)
+        value = series.iloc[row]
+        kind = "an integer" if integer else "a number"
+        problem = "missing value" if pd.isna(value) else f"{value!r} is not {kind}"
+        raise DataError(f"{where}: {problem}", path=path, field=name)
+    return values.to_numpy()
+
+
+def _check_range(
+    values: np.ndarray, low: float, high: float, path: Path, name: str, *, header: bool
+) -> None:
+    """Refuse a value outside ``[low, high]``, naming the file, the field and the line."""
+    bad = (values < low) | (values > high)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        where = row_label(path, row, len(values), header=header)
+        scale = f"(>= {low:g})" if np.isinf(high) else f"{low:g}..{high:g}"
+        raise DataError(
+            f"{where}: {values[row]:g} outside the scale {scale}", path=path, field=name
+        )
+
+
 def _read_table(path: Path, names: list[str], sep: str) -> pd.DataFrame:
+    """A header-less text table with the columns ``names``."""
     if not path.is_file():
         raise DataError("file not found", path=path)
     try:
@@ -97,11 +153,6 @@ def _read_table(path: Path, names: list[str], sep: str) -> pd.DataFrame:
         raise DataError(f"cannot parse ({exc})", path=path) from exc
     if frame.empty:
         raise DataError("no rows", path=path)
-    for name in names:
-        if frame[name].isna().any():
-            raise DataError(
-                f"{int(frame[name].isna().sum())} missing values", path=path, field=name
-            )
     return frame
 
 
@@ -115,10 +166,22 @@ def read_yahoo(data_dir: str | Path, *, threshold: float = 3.0) -> DebiasData:
     frames, paths = [], []
     for name in YAHOO_FILES:
         path = folder / name
-        frame = _read_table(path, ["user", "item", "rating"], sep="\t")
+        text = _read_table(path, ["user", "item", "rating"], sep="\t")
+        frame = pd.DataFrame(
+            {
+                "user": _numbers(text, "user", path, header=False, integer=True),
+                "item": _numbers(text, "item", path, header=False, integer=True),
+                "rating": _numbers(text, "rating", path, header=False),
+            }
+        ).astype({"user": np.int64, "item": np.int64})
         for field in ("user", "item"):
-            if not np.issubdtype(frame[field].dtype, np.integer) or frame[field].min() < 1:
-                raise DataError("ids must be integers >= 1 (1-indexed)", path=path, field=field)
+            if frame[field].min() < 1:
+                row = int(np.flatnonzero(frame[field].to_numpy() < 1)[0])
+                where = row_label(path, row, len(frame), header=False)
+                raise DataError(
+                    f"{where}: ids must be integers >= 1 (1-indexed)", path=path, field=field
+                )
+        _check_range(frame["rating"].to_numpy(), 1, 5, path, "rating", header=False)
         frames.append(frame)
         paths.append(path)
     n_users = int(max(f["user"].max() for f in frames))
@@ -148,18 +211,23 @@ def _read_kuai_csv(path: Path) -> pd.DataFrame:
         first = handle.readline()
     has_header = any(c.isalpha() for c in first)
     frame = pd.read_csv(path, header=0 if has_header else None)
+    names = ["user", "item", "watch_ratio"]
     if frame.shape[1] < 3:
         raise DataError(
-            f"expected 3 columns user,item,watch_ratio, got {frame.shape[1]}", path=path
+            f"expected 3 columns user,item,watch_ratio, got {frame.shape[1]}",
+            path=path,
+            field=names[frame.shape[1]],
         )
     frame = frame.iloc[:, :3]
-    frame.columns = ["user", "item", "watch_ratio"]
-    for name in frame.columns:
+    frame.columns = names
+    for name in ("user", "item"):
         if frame[name].isna().any():
-            raise DataError("missing values", path=path, field=name)
-    frame["watch_ratio"] = pd.to_numeric(frame["watch_ratio"], errors="coerce")
-    if frame["watch_ratio"].isna().any():
-        raise DataError("not a number", path=path, field="watch_ratio")
+            row = int(np.flatnonzero(frame[name].isna().to_numpy())[0])
+            where = row_label(path, row, len(frame), header=has_header)
+            raise DataError(f"{where}: missing value", path=path, field=name)
+    frame["watch_ratio"] = _numbers(frame, "watch_ratio", path, header=has_header)
+    ratios = frame["watch_ratio"].to_numpy()
+    _check_range(ratios, 0, np.inf, path, "watch_ratio", header=has_header)
     return frame
 
 

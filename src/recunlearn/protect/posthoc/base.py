@@ -17,6 +17,7 @@ import torch
 from pydantic import BaseModel, ConfigDict
 
 from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.core.options import validate_options
 from recunlearn.data.types import Attribute, Dataset
 from recunlearn.protect.requirement import Requirement
 
@@ -112,10 +113,7 @@ class Unlearner(ABC):
 
     def __init__(self, config: UnlearnerConfig | None = None, **overrides: Any) -> None:
         if config is None:
-            try:
-                config = self.Config(**overrides)
-            except ValueError as exc:
-                raise ConfigError(f"invalid options for unlearner '{self.name}': {exc}") from exc
+            config = validate_options(self.Config, overrides, what=f"unlearner '{self.name}'")
         elif overrides:
             config = self.Config.model_validate({**config.model_dump(), **overrides})
         self.config = config

@@ -13,7 +13,8 @@ Layout::
 Writes go to a temporary file in ``bricks/`` and are renamed into place, so a process killed
 mid-calibration leaves the store readable (at most a ``.tmp-*`` file, ignored and cleaned by
 :meth:`BrickStore.clean`), and concurrent readers see either no brick or a complete one. An
-existing brick is never overwritten.
+existing brick is never overwritten. Processes that create the same new store at once all
+succeed (see :class:`BrickStore`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from recunlearn.core.atomic import atomic_write_text
 from recunlearn.core.errors import DataError
 
 STORE_FORMAT = "recunlearn-brick-store 1"
@@ -56,26 +58,46 @@ def brick_key(source: str, attribute: str, labels: np.ndarray, config: dict[str,
 
 
 class BrickStore:
-    """Bricks on disk under ``root`` (created on first use)."""
+    """Bricks on disk under ``root`` (created on first use).
+
+    Several processes may open (and so create) the same new store at once: a folder holding
+    nothing but parts of a store (``bricks/``, the marker, the marker's temporary files) is a
+    store being created by another process, and is completed rather than refused. The marker is
+    written atomically, so it is read either absent or whole.
+
+    Raises:
+        DataError: ``root`` is a file, a folder holding other files, or a store of another
+            format; or it cannot be created.
+    """
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.bricks = self.root / "bricks"
         marker = self.root / MARKER
-        if marker.exists():
-            found = marker.read_text().strip()
-            if found != STORE_FORMAT:
-                raise DataError(
-                    f"store format '{found}' is not '{STORE_FORMAT}' (written by another version); "
-                    "use a new store folder",
-                    path=marker,
-                )
-        else:
-            if self.root.exists() and any(self.root.iterdir()):
-                raise DataError("folder is not empty and is not a brick store", path=self.root)
-            self.bricks.mkdir(parents=True, exist_ok=True)
-            _atomic_text(marker, STORE_FORMAT + "\n")
+        if not marker.exists():
+            self._create(marker)
+        found = marker.read_text().strip()
+        if found != STORE_FORMAT:
+            raise DataError(
+                f"store format '{found}' is not '{STORE_FORMAT}' (written by another version); "
+                "use a new store folder",
+                path=marker,
+            )
         self.bricks.mkdir(exist_ok=True)
+
+    def _create(self, marker: Path) -> None:
+        """Create the store in place, or complete one another process is creating."""
+        if self.root.exists() and not self.root.is_dir():
+            raise DataError("is a file, not a brick store folder", path=self.root)
+        if self.root.exists() and not _only_store_parts(self.root):
+            raise DataError("folder is not empty and is not a brick store", path=self.root)
+        try:
+            self.bricks.mkdir(parents=True, exist_ok=True)
+            if not marker.exists():
+                atomic_write_text(marker, STORE_FORMAT + "\n")
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise DataError(f"cannot create the brick store: {reason}", path=self.root) from exc
 
     def path(self, key: str) -> Path:
         """File of brick ``key``."""
@@ -138,7 +160,7 @@ class BrickStore:
 
     def clean(self) -> int:
         """Remove temporary files left by killed writers; returns how many."""
-        stale = list(self.bricks.glob(".*.tmp-*"))
+        stale = [*self.bricks.glob(".*.tmp-*"), *self.root.glob(f".{MARKER}.tmp-*")]
         for path in stale:
             path.unlink(missing_ok=True)
         return len(stale)
@@ -151,8 +173,12 @@ def _version() -> str:
         return "unknown"
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+def _only_store_parts(root: Path) -> bool:
+    """True when every entry of ``root`` belongs to a store (possibly one being created)."""
+    for entry in root.iterdir():
+        if entry.name == MARKER or entry.name.startswith(f".{MARKER}.tmp-"):
+            continue
+        if entry.name == "bricks" and entry.is_dir():
+            continue
+        return False
+    return True
