@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -74,12 +72,6 @@ def test_timestamps_increase_with_a_few_ties(synth: Dataset) -> None:
     assert last[tied_rows + 1].all(), "ties only on the last two events of a user"
     none = make_synthetic(n_users=50, n_items=40, n_interactions_per_user=(3, 5), tie_fraction=0)
     assert none.meta["tied_users"] == []
-
-
-def test_fast() -> None:
-    start = time.perf_counter()
-    make_synthetic(n_users=1000, seed=1)
-    assert time.perf_counter() - start < 1.0
 
 
 def test_attributes_shape_preferences_and_noise_is_chance(synth: Dataset) -> None:

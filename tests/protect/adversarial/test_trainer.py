@@ -204,7 +204,8 @@ def test_strong_lambda_reduces_gender_leakage_on_planted_data():
     plain = np.mean([_planted_gender_leakage("mf", 0.0, seed) for seed in (0, 1)])
     protected = np.mean([_planted_gender_leakage("mf", 10.0, seed) for seed in (0, 1)])
     assert plain > 0.8
-    assert protected < plain - 0.1
+    # the distance from chance shrinks (far below chance would be leakage too)
+    assert abs(protected - 0.5) < abs(plain - 0.5) - 0.1
 
 
 def test_confusion_objective_trains_heads_alone_and_scales_the_encoder_gradient(tiny_split):
@@ -246,4 +247,4 @@ def test_confusion_removes_gender_from_ncf_on_planted_data():
     plain = np.mean([_planted_gender_leakage("ncf", 0.0, s, **options) for s in (0, 1)])
     protected = np.mean([_planted_gender_leakage("ncf", 100.0, s, **options) for s in (0, 1)])
     assert plain > 0.85
-    assert protected < plain - 0.2
+    assert abs(protected - 0.5) < abs(plain - 0.5) - 0.2

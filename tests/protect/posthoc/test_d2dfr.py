@@ -35,7 +35,7 @@ def test_alignment_removes_gender(planted_data):
     out = (
         D2DFR(steps=150, lr=2e-2, reg=0.0, batch_users=256).fit(matrix, labels).transform("gender")
     )
-    assert bacc(out, labels, "gender") < 0.7
+    assert abs(bacc(out, labels, "gender") - 0.5) < 0.2  # both sides of chance
 
 
 def test_ranking_regulariser_preserves_top_lists(planted_data):

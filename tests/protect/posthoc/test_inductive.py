@@ -52,7 +52,7 @@ def test_linear_erasure_generalises_to_unlabelled_users(planted_data):
     held_out = split(len(matrix))
     assert held_out_bacc(matrix, labels, "gender", held_out) > 0.9
     out = LinearErasure().fit(matrix, hide(labels, held_out)).transform("gender")
-    assert held_out_bacc(out, labels, "gender", held_out) < 0.65
+    assert abs(held_out_bacc(out, labels, "gender", held_out) - 0.5) < 0.15  # both sides
 
 
 def test_inductive_map_generalises_to_unlabelled_users(planted_data):
@@ -60,7 +60,7 @@ def test_inductive_map_generalises_to_unlabelled_users(planted_data):
     held_out = split(len(matrix))
     method = InductiveMap(steps=500, lr_map=3e-3, fidelity=0.1)
     out = method.fit(matrix, hide(labels, held_out)).transform("gender")
-    assert held_out_bacc(out, labels, "gender", held_out) < 0.6
+    assert abs(held_out_bacc(out, labels, "gender", held_out) - 0.5) < 0.1  # both sides
     # the other planted attribute is kept
     assert held_out_bacc(out, labels, "age", held_out) > 0.4
     assert method.log_["objective_last"] < method.log_["objective_first"]

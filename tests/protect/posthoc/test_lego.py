@@ -25,7 +25,8 @@ def test_calibration_removes_gender(planted_data):
     assert bacc(matrix, labels, "gender") > 0.9
     lego = LEGO(eps_per_user=None, calibration_steps=600, lr_embeddings=1e-2, lr_variational=1e-2)
     protected = lego.fit(matrix, labels).transform("gender")
-    assert bacc(protected, labels, "gender") < 0.7
+    # within 0.2 of chance on both sides: a mirrored (below-chance) result fails too
+    assert abs(bacc(protected, labels, "gender") - 0.5) < 0.2
     # the other planted attribute survives a gender-only requirement
     assert bacc(protected, labels, "age") > 0.45
 
