@@ -39,7 +39,7 @@ class LightGCNConfig(TrainConfig):
         1,
         ge=1,
         description="torch threads while training: 1 by default, measured faster than 2 on "
-        "the 2-core benchmark machine (benchmarks/speed.py); None = the process setting",
+        "the 2-core benchmark machine (benchmarks/configs/speed.yaml); None = the process setting",
     )
 
     lr: float = Field(5e-3, gt=0)

@@ -27,7 +27,7 @@ class MFConfig(TrainConfig):
         1,
         ge=1,
         description="torch threads while training: 1 by default, measured faster than 2 on "
-        "the 2-core benchmark machine (benchmarks/speed.py); None = the process setting",
+        "the 2-core benchmark machine (benchmarks/configs/speed.yaml); None = the process setting",
     )
 
     lr: float = Field(3e-3, gt=0, description="Adam learning rate")

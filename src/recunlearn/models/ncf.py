@@ -54,7 +54,7 @@ class NCFConfig(TrainConfig):
         1,
         ge=1,
         description="torch threads while training: 1 by default. On the 2-core benchmark "
-        "machine it was as fast as 2 or faster on ML-100K (benchmarks/speed.py) and does not "
+        "machine it was as fast as 2 or faster on ML-100K (benchmarks/configs/speed.yaml) and does not "
         "stall when other jobs share the cores (2 threads then ran 15x slower); on an idle "
         "machine with OpenMP's default spin-waiting, 2 threads were ~25 % faster on the small "
         "synthetic data. None = the process setting",

@@ -30,7 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from recunlearn.core.atomic import atomic_write_text
 from recunlearn.core.errors import ConfigError, DataError
-from recunlearn.report.build import build_document, build_report
+from recunlearn.core.records import read_records
+from recunlearn.report.build import TABLE_KEYS, build_document, build_report
 from recunlearn.report.render import table_markdown
 
 
@@ -109,20 +110,30 @@ def build_summary(path: str | Path) -> Path:
         for source in section.sources:
             folder = base / source.results
             name = Path(source.results).name
+            config = _relative(base / source.config, output.parent)
+            results = _relative(folder, output.parent)
+            if not read_records(folder):
+                lines += [
+                    f"*Not measured yet:* `recunlearn bench {config} --out {results}`.",
+                    "",
+                ]
+                continue
             if name not in built:
                 files = build_report(folder, reports / f"{name}.html")
                 built[name] = files.markdown
             document, _ = build_document(folder)
             for key in source.tables:
+                if key not in TABLE_KEYS:
+                    raise DataError(
+                        f"unknown table '{key}'; known: {', '.join(sorted(TABLE_KEYS))}",
+                        path=path,
+                        field="tables",
+                    )
                 tables = document.tables(key)
                 if not tables:
-                    raise DataError(
-                        f"the report of {folder} has no '{key}' table", path=path, field="tables"
-                    )
+                    lines += [f"*`{key}`: no record of this kind in `{results}` yet.*", ""]
                 for table in tables:
                     lines += table_markdown(table)
-            config = _relative(base / source.config, output.parent)
-            results = _relative(folder, output.parent)
             lines += [
                 f"Regenerate: `recunlearn bench {config} --out {results}` then "
                 f"`recunlearn report --summary {_relative(path, output.parent)}`. Full report "
