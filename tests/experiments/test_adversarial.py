@@ -113,7 +113,9 @@ def test_a_rerun_with_more_attackers_is_its_own_cell():
 def test_user_kfold_grid_tables_and_figures(dataset, tmp_path):
     options = MultVAE.advx_config(epochs=2, batch_size=32).model_dump(mode="json")
     template = AdversaryConfig.from_lambdas(
-        {"gender": 0, "age_raw": 0}, attribute_options={"age_raw": {"scale": 60, "n_heads": 2}}
+        {"gender": 0, "age_raw": 0},
+        attribute_options={"age_raw": {"scale": 60, "n_heads": 2}},
+        objective="reversal",
     )
     setup = GridSetup("multvae", "user_kfold", template, model_options=options)
     grid = lambda_grid({"gender": [0, 50], "age_raw": [0, 50]})

@@ -224,10 +224,13 @@ def adversarial_cells(
         options.pop("seed", None)
     options.update(adv.model_options)
     try:
+        adversary_options = dict(adv.adversary_options)
+        if adv.preset == "advx":  # the papers' recipe unless the benchmark names another
+            adversary_options.setdefault("objective", "reversal")
         template = AdversaryConfig.from_lambdas(
             {name: 0.0 for name in adv.lambdas},
             attribute_options=adv.attribute_options,
-            **adv.adversary_options,
+            **adversary_options,
         )
     except ConfigError as exc:
         raise ConfigError(f"field 'adversarial': {exc}") from exc
@@ -252,7 +255,7 @@ def adversarial_cells(
                     "model": adv.model.lower(),
                     "protocol": adv.protocol,
                     "model_options": options,
-                    "adversary": template.model_dump(mode="json"),
+                    "adversary": template.cell_payload(),
                     "lambdas": lambdas,
                     "replicate": replicate,
                     "attackers": adv.attacker_names(),

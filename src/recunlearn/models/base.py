@@ -193,6 +193,16 @@ class Recommender(ABC):
     def _item_embeddings(self) -> torch.Tensor:
         raise NotImplementedError(f"{self.name} has no item embedding table")
 
+    def embedding_rows(self, users: torch.Tensor, user_repr: torch.Tensor) -> torch.Tensor:
+        """The batch users' rows of ``user_embeddings()``, differentiable, during training.
+
+        ``user_repr`` is the step's ``StepOutput.user_repr``; models whose training
+        representation already is those rows (MF, NCF, LightGCN) return it unchanged. A model
+        that trains on something else (MultVAE: a sample ``z`` of a dropped-out history)
+        overrides this, so that in-training adversaries protect what an attacker reads.
+        """
+        return user_repr
+
     def _parameter_groups(self) -> list[torch.nn.Parameter] | list[dict[str, Any]]:
         """What the model's Adam trains: its parameters, or torch parameter groups when some
         tensors need their own ``lr`` / ``weight_decay`` (see :func:`make_adam`)."""

@@ -249,6 +249,14 @@ class MultVAE(Recommender):
         self.anneal_step_ += 1
         return StepOutput(loss=loss, users=users, user_repr=z)
 
+    def embedding_rows(self, users: torch.Tensor, user_repr: torch.Tensor) -> torch.Tensor:
+        """``mu`` of the users' whole (undropped) history, with gradient: their rows of
+        ``user_embeddings()``. Training steps on ``z`` of a history with ``dropout`` of its
+        items removed, which is not what an attacker reads. Draws no random number."""
+        assert self.module is not None and isinstance(self.module, _MultVAEModule)
+        items, offsets, weights, _, _ = self._bags(users, 0.0)
+        return self.module.encode(items, offsets, weights)[0]
+
     def _user_embeddings(self) -> torch.Tensor:
         assert self.module is not None and isinstance(self.module, _MultVAEModule)
         assert self._train is not None

@@ -14,12 +14,25 @@ from recunlearn.protect.adversarial.config import (
 )
 
 
-def test_defaults_follow_the_advx_code():
-    config = AdversaryConfig.from_lambdas({"gender": 400})
+def test_reversal_follows_the_advx_code():
+    config = AdversaryConfig.from_lambdas({"gender": 400}, objective="reversal")
     spec = config.attributes["gender"]
-    assert (spec.n_heads, spec.hidden, spec.dropout) == (10, (5,), 0.3)
+    assert (spec.n_heads, config.hidden_of("gender"), spec.dropout) == (10, (5,), 0.3)
     assert (config.lr, config.weight_decay, config.loss_weight) == (1e-3, 1e-4, 1.0)
     assert config.selection == "ndcg" and config.lambdas == {"gender": 400.0}
+    assert config.resolved_head_steps == 0 and config.resolved_representation == "step"
+
+
+def test_default_is_bounded_with_refitted_linear_heads_on_the_embedding():
+    config = AdversaryConfig.from_lambdas({"gender": 400})
+    assert config.objective == "confusion" and config.bounded
+    assert config.resolved_head_steps == 5 and config.head_lr == 1e-2
+    assert config.resolved_representation == "embedding"
+    assert config.hidden_of("gender") == ()
+    explicit = AdversaryConfig.from_lambdas(
+        {"gender": 1}, attribute_options={"gender": {"hidden": [5]}}, head_steps=0
+    )
+    assert explicit.hidden_of("gender") == (5,) and explicit.resolved_head_steps == 0
 
 
 def test_lambda_alias_and_json_round_trip():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -109,7 +110,9 @@ def test_heads_step_at_the_adversary_learning_rate(tiny_split):
     Adam's first step moves a weight by lr * |g| / (|g| + eps), i.e. by lr wherever the
     gradient is not tiny, and never by more."""
     model = make_model("mf", epochs=1, batch_size=100_000, lr=1e-2, seed=0)
-    config = AdversaryConfig.from_lambdas({"gender": 1.0}, lr=1e-3, weight_decay=0.0)
+    config = AdversaryConfig.from_lambdas(
+        {"gender": 1.0}, lr=1e-3, weight_decay=0.0, objective="reversal"
+    )
     trainer = attach_adversaries(model, tiny_split, config)
     head = trainer.heads_["gender"].mlp
     before = [p.detach().clone() for p in head.weights]
@@ -125,7 +128,7 @@ def test_heads_weight_decay_is_their_own(tiny_split):
     moves every weight by lr against its sign (the model's own weight decay plays no part)."""
     model = make_model("mf", epochs=1, batch_size=100_000, lr=1e-2, weight_decay=0.0, seed=0)
     config = AdversaryConfig.from_lambdas(
-        {"gender": 1.0}, lr=1e-3, weight_decay=0.5, loss_weight=0.0
+        {"gender": 1.0}, lr=1e-3, weight_decay=0.5, loss_weight=0.0, objective="reversal"
     )
     trainer = attach_adversaries(model, tiny_split, config)
     head = trainer.heads_["gender"].mlp
@@ -248,3 +251,51 @@ def test_confusion_removes_gender_from_ncf_on_planted_data():
     protected = np.mean([_planted_gender_leakage("ncf", 100.0, s, **options) for s in (0, 1)])
     assert plain > 0.85
     assert abs(protected - 0.5) < abs(plain - 0.5) - 0.2
+
+
+def test_default_refits_heads_on_the_bank_outside_the_model_loop(tiny_split):
+    """Bounded default: the heads have their own Adam (not a group of the model's loop), take
+    ``head_steps`` steps per model step on every labelled user seen so far, and the hook's
+    loss is lambda x the confusion of the refitted heads (>= lambda * log C)."""
+    model = make_model("mf", epochs=1, batch_size=100_000, seed=0)
+    config = AdversaryConfig.from_lambdas({"gender": 2.0}, head_steps=3)
+    trainer = attach_adversaries(model, tiny_split, config)
+    assert model.extra_parameters == []
+    head = trainer.heads_["gender"]
+    before = [p.detach().clone() for p in head.parameters()]
+    x = torch.randn(60, 32, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    loss = model.hooks[0](x, torch.arange(60))
+    assert loss.item() >= 2.0 * math.log(2) - 1e-6
+    assert any(not torch.equal(b, a) for b, a in zip(before, head.parameters(), strict=True))
+    assert int(trainer._seen["gender"].sum()) == int(head.targets.labelled.sum())
+    loss.backward()
+    assert x.grad is not None and float(x.grad.abs().sum()) > 0
+    trainer.detach()
+
+
+def test_fisher_spread_is_smallest_when_classes_overlap():
+    """A flip (classes moved past each other) raises the bounded objective instead of lowering
+    it, unlike a reversed cross-entropy."""
+    from recunlearn.protect.adversarial.objectives import fisher_spread
+
+    torch.manual_seed(0)
+    codes = torch.tensor([0] * 30 + [1] * 30)
+    same = torch.randn(60, 4, dtype=torch.float64)
+    apart = same.clone()
+    apart[codes == 1] += 2.0
+    flipped = same.clone()
+    flipped[codes == 1] -= 2.0
+    seen = torch.ones(60, dtype=torch.bool)
+    rows = torch.arange(0)
+    spread = [
+        float(fisher_spread(t[:0], rows, t, seen, codes, 2, 0.1)) for t in (same, apart, flipped)
+    ]
+    assert spread[0] < 0.5 and min(spread[1], spread[2]) > 2.0
+
+
+def test_multvae_embedding_rows_are_the_user_embeddings(tiny_split):
+    model = make_model("multvae", epochs=1, seed=0, latent_dim=8, hidden_dims=(16,))
+    model.fit(tiny_split, progress=False)
+    users = torch.arange(10)
+    rows = model.embedding_rows(users, torch.zeros(10, 8))
+    assert torch.allclose(rows.detach(), model.user_embeddings()[:10], atol=1e-6)

@@ -31,7 +31,7 @@ def adversarial_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     setup = GridSetup(
         model=params["model"],
         protocol=params["protocol"],
-        adversary=AdversaryConfig.model_validate(params["adversary"]),
+        adversary=AdversaryConfig.from_cell_payload(params["adversary"]),
         model_options=dict(params["model_options"]),
         split_params=dict(params["split_params"]),
         attackers=tuple(params["attackers"]),

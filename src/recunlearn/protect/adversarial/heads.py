@@ -10,6 +10,15 @@ from recunlearn.audit.nets import ParallelMLP
 from recunlearn.protect.adversarial.targets import AttributeTargets
 
 
+def _hidden_sizes(
+    explicit: tuple[int, ...] | None, spec: tuple[int, ...] | None
+) -> tuple[int, ...]:
+    """The hidden sizes to build: the explicit ones, else the spec's, else AdvX's ``(5,)``."""
+    if explicit is not None:
+        return tuple(explicit)
+    return tuple(spec) if spec is not None else (5,)
+
+
 class AttributeHead(torch.nn.Module):
     """The head group of one attribute: loss on labelled users and ensemble predictions.
 
@@ -17,6 +26,7 @@ class AttributeHead(torch.nn.Module):
         targets: the attribute's resolved targets.
         in_dim: size of the user representation.
         generator: seeds the initialisation.
+        hidden: hidden sizes (default: the spec's, ``(5,)`` when it leaves them open).
     """
 
     def __init__(
@@ -25,6 +35,7 @@ class AttributeHead(torch.nn.Module):
         in_dim: int,
         *,
         generator: torch.Generator | None = None,
+        hidden: tuple[int, ...] | None = None,
     ) -> None:
         super().__init__()
         spec = targets.spec
@@ -36,7 +47,7 @@ class AttributeHead(torch.nn.Module):
         self.mlp = ParallelMLP(
             spec.n_heads,
             in_dim,
-            tuple(spec.hidden),
+            _hidden_sizes(hidden, spec.hidden),
             targets.n_outputs,
             activation=activation,
             dropout=spec.dropout,

@@ -5,11 +5,17 @@
 
 * a **hook** (``model.hooks``) receives each batch's differentiable user representation
   (``StepOutput.user_repr``: MultVAE's sampled ``z``, MF / NCF / LightGCN's user rows) and the
-  batch's user indices; it passes the labelled users' rows through gradient reversal (scale
-  lambda of the attribute) into the heads and returns the summed adversary losses, which the
-  loop adds to the recommendation loss before the single backward pass;
-* the heads' parameters go to ``model.extra_parameters`` as one Adam parameter group with the
-  heads' own learning rate and weight decay, stepped by the loop's second Adam;
+  batch's user indices, and returns a loss the loop adds to the recommendation loss before the
+  single backward pass. With a bounded objective (the default, ``confusion``) it first swaps
+  in the batch users' rows of ``user_embeddings()`` (``Recommender.embedding_rows``: what an
+  attacker reads), stores them detached in a per-attribute memory bank, refits the heads
+  ``head_steps`` Adam steps on the whole bank (their own optimiser), and returns lambda times
+  the bounded objective of the refitted, frozen heads. With ``reversal`` (the papers') it
+  passes the labelled rows through gradient reversal into the heads and returns the heads'
+  loss;
+* with ``head_steps == 0`` the heads' parameters go to ``model.extra_parameters`` as one Adam
+  parameter group with the heads' own learning rate and weight decay, stepped by the loop's
+  second Adam (the papers' joint step);
 * when the split has validation users, a selection hook (``model.selection_hooks``) scores
   the jointly trained heads on the validation users after each validation (logged per
   validation) and either leaves the model's early-stopping value alone (selection ``ndcg``,
@@ -44,6 +50,7 @@ from recunlearn.models.base import Recommender
 from recunlearn.protect.adversarial.config import AdversaryConfig, validate_config
 from recunlearn.protect.adversarial.grl import grad_reverse
 from recunlearn.protect.adversarial.heads import AttributeHead
+from recunlearn.protect.adversarial.objectives import fisher_spread
 from recunlearn.protect.adversarial.targets import AttributeTargets, make_targets
 
 logger = logging.getLogger(__name__)
@@ -143,6 +150,12 @@ class AdversarialTrainer:
         self._group: dict[str, Any] | None = None  # the heads' Adam group in the model's loop
         self._hook: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
         self._attached = False
+        # bounded objectives: per attribute, the detached representation of the labelled users
+        # seen so far, which of them are in it, and the heads' own optimiser
+        self._bank: dict[str, torch.Tensor] = {}
+        self._seen: dict[str, torch.Tensor] = {}
+        self._optim: dict[str, torch.optim.Optimizer] = {}
+        self._init_generator: torch.Generator | None = None
 
     # ------------------------------------------------------------------ attach / detach
     def attach(
@@ -181,6 +194,7 @@ class AdversarialTrainer:
                     targets,
                     self.representation_dim_,
                     generator=init,
+                    hidden=cfg.hidden_of(name),
                 )
                 for name, targets in self.targets_.items()
             }
@@ -190,12 +204,21 @@ class AdversarialTrainer:
         self._parameters = list(self.heads_.parameters())
         self._hook = self._loss
         model.hooks.append(self._hook)
+        self._init_generator = torch.Generator().manual_seed(seed + 2)
+        self._bank = {
+            name: torch.zeros(dataset.n_users, self.representation_dim_) for name in self.heads_
+        }
+        self._seen = {name: torch.zeros(dataset.n_users, dtype=torch.bool) for name in self.heads_}
         self._group = {
             "params": self._parameters,
             "lr": cfg.lr,
             "weight_decay": cfg.weight_decay,
         }
-        model.extra_parameters.append(self._group)
+        if cfg.resolved_head_steps == 0:
+            model.extra_parameters.append(self._group)
+            self._optim = {}
+        else:
+            self._optim = {name: self._make_optim(name) for name in self.heads_}
         if split.valid is not None:
             model.selection_hooks.append(self._select)
         self._attached = True
@@ -244,9 +267,80 @@ class AdversarialTrainer:
         return self
 
     # ------------------------------------------------------------------ training
+    def _make_optim(self, name: str) -> torch.optim.Optimizer:
+        """The heads' own Adam (refit steps inside the hook)."""
+        assert self.heads_ is not None
+        return torch.optim.Adam(
+            self.heads_[name].parameters(),
+            lr=self.config.head_lr,
+            weight_decay=self.config.weight_decay,
+        )
+
+    def _reset_heads(self) -> None:
+        """Fresh heads: a new initialisation and a new Adam state (``reset_every``)."""
+        assert self.heads_ is not None and self.representation_dim_ is not None
+        for name in list(self.heads_):
+            old = self._head(name)
+            fresh = AttributeHead(
+                old.targets,
+                self.representation_dim_,
+                generator=self._init_generator,
+                hidden=self.config.hidden_of(name),
+            )
+            with torch.no_grad():
+                for p_old, p_new in zip(old.parameters(), fresh.parameters(), strict=True):
+                    p_old.copy_(p_new)
+            if name in self._optim:
+                self._optim[name] = self._make_optim(name)
+
+    def _refit(self, name: str, head: AttributeHead) -> None:
+        """``head_steps`` Adam steps of the heads on the detached bank of labelled users."""
+        users = torch.nonzero(self._seen[name], as_tuple=False).squeeze(1)
+        if len(users) < 2:
+            return
+        x_all, y_all = self._bank[name][users], head.targets.values[users]
+        optim, batch = self._optim[name], self.config.head_batch
+        for _ in range(self.config.resolved_head_steps):
+            x, y = x_all, y_all
+            if batch and len(users) > batch:
+                pick = torch.randperm(len(users), generator=self._generator)[:batch]
+                x, y = x_all[pick], y_all[pick]
+            loss = head.loss(head(x, generator=self._generator), y)
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            optim.step()
+
+    def _objective(
+        self, name: str, head: AttributeHead, live: torch.Tensor, rows: torch.Tensor
+    ) -> torch.Tensor:
+        """The bounded objective of one attribute (before lambda), differentiable in ``live``."""
+        objective = self.config.objective
+        term = live.new_zeros(())
+        if "confusion" in objective:
+            term = term + head.confusion(live, generator=self._generator)
+        if "fisher" in objective and head.categorical:
+            term = term + fisher_spread(
+                live,
+                rows,
+                self._bank[name],
+                self._seen[name],
+                head.targets.values,
+                head.targets.attribute.n_classes,
+                self.config.fisher_shrinkage,
+            )
+        return term
+
     def _loss(self, user_repr: torch.Tensor, users: torch.Tensor) -> torch.Tensor:
-        """The hook: summed adversary losses of the batch's labelled users (+ L2 of heads)."""
+        """The hook: what the batch adds to the recommendation loss.
+
+        Bounded objectives: refit the heads on the bank (``head_steps > 0``), then lambda x
+        the objective of the frozen heads on the batch's labelled rows (``head_steps == 0``:
+        plus the heads' own loss on detached rows, for the loop's joint step). Reversal: the
+        heads' loss on the rows through gradient reversal (or, with ``head_steps > 0``,
+        minus lambda x the refitted frozen heads' loss).
+        """
         assert self.model_ is not None and self.heads_ is not None
+        cfg = self.config
         epoch = len(self.model_.loss_log_) + 1
         stats = self._epochs.get(epoch)
         if stats is None:
@@ -254,6 +348,11 @@ class AdversarialTrainer:
             stats = self._epochs[epoch] = {
                 name: _AttributeEpoch(t.attribute.n_classes) for name, t in self.targets_.items()
             }
+            if cfg.reset_every and epoch > 1 and (epoch - 1) % cfg.reset_every == 0:
+                self._reset_heads()
+        if cfg.resolved_representation == "embedding":
+            user_repr = self.model_.embedding_rows(users, user_repr)
+        steps = cfg.resolved_head_steps
         total = user_repr.new_zeros(())
         for name in self.heads_:
             head = self._head(name)
@@ -261,18 +360,27 @@ class AdversarialTrainer:
             mask = targets.labelled[users]
             if not bool(mask.any()):
                 continue
-            target = targets.values[users[mask]]
-            reversal = self.config.objective == "reversal"
-            # confusion: the heads learn on a detached input and the encoder confuses them
-            inputs = (
-                grad_reverse(user_repr[mask], head.lam) if reversal else user_repr[mask].detach()
-            )
-            outputs = head(inputs, generator=self._generator)
-            loss = head.loss(outputs, target)
-            total = total + self.config.loss_weight * loss
-            if not reversal and head.lam > 0:
-                confusion = head.confusion(user_repr[mask], generator=self._generator)
-                total = total + self.config.loss_weight * head.lam * confusion
+            rows = users[mask]
+            live = user_repr[mask]
+            target = targets.values[rows]
+            self._bank[name][rows] = live.detach()
+            self._seen[name][rows] = True
+            if steps > 0:
+                self._refit(name, head)
+                with torch.no_grad():
+                    outputs = head(live.detach(), generator=self._generator)
+                    loss = head.loss(outputs, target)
+            else:
+                inputs = grad_reverse(live, head.lam) if not cfg.bounded else live.detach()
+                outputs = head(inputs, generator=self._generator)
+                loss = head.loss(outputs, target)
+                total = total + cfg.loss_weight * loss
+            if head.lam > 0 and cfg.bounded:
+                term = self._objective(name, head, live, rows)
+                total = total + cfg.loss_weight * head.lam * term
+            elif head.lam > 0 and steps > 0:  # reversal against refitted heads
+                frozen = head.mlp(live, generator=self._generator, frozen=True)
+                total = total - cfg.loss_weight * head.lam * head.loss(frozen, target)
             stats[name].add(head, outputs.detach(), target, float(loss.detach()))
         return total
 
