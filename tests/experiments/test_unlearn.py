@@ -7,12 +7,13 @@ import json
 import numpy as np
 import pytest
 
+from recunlearn.audit.guard import GuardSettings
 from recunlearn.core.errors import ConfigError
 from recunlearn.data.spec import DataSpec
 from recunlearn.experiments import rundir
 from recunlearn.experiments.spec import RunSpec
 from recunlearn.experiments.train import train_run
-from recunlearn.experiments.unlearn import GuardSettings, unlearn_run
+from recunlearn.experiments.unlearn import unlearn_run
 
 
 @pytest.fixture(scope="module")

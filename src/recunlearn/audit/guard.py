@@ -191,3 +191,23 @@ def check_leakage(
         matrix, hidden = heldout
         held = audit(matrix, attributes, attackers=list(attackers), test_users=hidden, **common)
     return LeakageCheck(tuple(names), after, before, transfer, held)
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """How the leakage guard audits a protected matrix.
+
+    Attributes:
+        attackers: the attacker suite (default: every built-in attacker).
+        n_folds: folds of the transductive view.
+        heldout_fraction: share of users whose labels a second fit of the method does not see
+            (the held-out view); 0 leaves that view out (and halves the cost).
+        seed: audit seed (also draws the held-out users).
+        n_jobs: audit worker processes.
+    """
+
+    attackers: tuple[str, ...] = DEFAULT_ATTACKERS
+    n_folds: int = 5
+    heldout_fraction: float = 0.2
+    seed: int = 0
+    n_jobs: int = 1

@@ -15,6 +15,7 @@ from recunlearn.cli.dataopts import (
     dataset_name,
     loader_options,
 )
+from recunlearn.cli.guard import show_leakage
 from recunlearn.core.errors import RecunlearnError
 from recunlearn.report.format import value as fmt
 
@@ -154,10 +155,28 @@ def train(
             "selection=adversary; repeatable)"
         ),
     ] = None,
+    attackers: Annotated[
+        str,
+        typer.Option(help="with --adversary: guard attackers, 'all' or a comma-separated list"),
+    ] = "all",
+    max_leakage: Annotated[
+        float | None,
+        typer.Option(
+            help="with --adversary: exit with code 3 when an attacker reads an attribute more "
+            "than this many points from chance"
+        ),
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
-    """Train a base recommender (optionally with adversaries) and write a run directory."""
+    """Train a base recommender (optionally with adversaries) and write a run directory.
+
+    With ``--adversary`` the trained representation is audited before it is written (the
+    leakage guard: every attacker, 5-fold over the labelled users) and the audit is kept in the
+    run directory (``leakage.json``, ``leakage.md``).
+    """
+    from recunlearn.audit import DEFAULT_ATTACKERS
+    from recunlearn.audit.guard import GuardSettings
     from recunlearn.experiments.train import train_run
 
     try:
@@ -180,7 +199,10 @@ def train(
             adversary_set,
             loader_options(allow_missing_timestamp, kind),
         )
-        run = train_run(spec, out, progress=not quiet, overwrite=overwrite)
+        chosen = DEFAULT_ATTACKERS if attackers == "all" else tuple(attackers.split(","))
+        run = train_run(
+            spec, out, progress=not quiet, overwrite=overwrite, guard=GuardSettings(chosen)
+        )
     except (RecunlearnError, OSError, ValueError) as exc:
         fail(exc)
     print_table(
@@ -190,3 +212,5 @@ def train(
     )
     warn_dead_dimensions(model, run.metrics)
     console.print(f"run written to {out}")
+    if run.leakage is not None:
+        show_leakage(run.leakage, max_leakage)

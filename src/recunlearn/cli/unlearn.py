@@ -15,11 +15,9 @@ import typer
 
 from recunlearn.cli.console import console, fail, parse_assignments, print_table, warn
 from recunlearn.cli.dataopts import DATA_ATTRIBUTES_HELP, DATA_DIR_HELP
+from recunlearn.cli.guard import show_leakage
 from recunlearn.core.errors import RecunlearnError
 from recunlearn.report.format import value as fmt
-
-LEAKAGE_EXIT = 3
-"""Exit code when ``--max-leakage`` is exceeded."""
 
 
 def unlearn(
@@ -59,10 +57,10 @@ def unlearn(
 ) -> None:
     """Remove attributes from a run's user embeddings; evaluate and audit before and after."""
     from recunlearn.audit import DEFAULT_ATTACKERS
-    from recunlearn.experiments.unlearn import GuardSettings, unlearn_run
+    from recunlearn.audit.guard import GuardSettings
+    from recunlearn.experiments.unlearn import unlearn_run
     from recunlearn.protect.posthoc.registry import DEFAULT_UNLEARNER
     from recunlearn.protect.requirement import Requirement
-    from recunlearn.report.guard import HEADER, leakage_rows, points
 
     method = method or DEFAULT_UNLEARNER
     if no_guard and max_leakage is not None:
@@ -99,26 +97,5 @@ def unlearn(
         warn("written without a leakage audit (--no-guard): nobody knows what it still reveals")
         console.print(f"unlearned run written to {out}")
         return
-    print_table(
-        "leakage guard · worst attacker's distance from chance, points (below chance < 0)",
-        HEADER,
-        leakage_rows(result.leakage),
-    )
-    table = result.leakage.table()
-    for row in table.to_dict(orient="records"):
-        if row["verdict"] == "flipped":
-            warn(
-                f"{row['attribute']}: FLIPPED, not removed: an attacker trained on the original "
-                f"embeddings scores {points(row['transfer'])} points from chance; inverting its "
-                "predictions reads the attribute back"
-            )
-        elif row["verdict"] in ("raised", "unchanged"):
-            warn(
-                f"{row['attribute']}: leakage {row['verdict'].upper()} "
-                f"(before {points(row['before'])}, worst after {points(row['after'])} points)"
-            )
-    worst = result.leakage.worst_distance()
     console.print(f"unlearned run written to {out} (guard: {out / 'leakage.md'})")
-    if max_leakage is not None and worst > max_leakage:
-        warn(f"worst distance {worst:.1f} points exceeds --max-leakage {max_leakage:g}")
-        raise typer.Exit(code=LEAKAGE_EXIT)
+    show_leakage(result.leakage, max_leakage)

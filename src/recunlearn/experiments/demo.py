@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recunlearn.audit import DEFAULT_ATTACKERS, audit
+from recunlearn.audit.guard import GuardSettings
 from recunlearn.audit.leakage_report import LeakageReport
 from recunlearn.data.loading import load_data
 from recunlearn.data.spec import DataSpec
 from recunlearn.experiments.spec import RunSpec
 from recunlearn.experiments.train import TrainedRun, train_run
-from recunlearn.experiments.unlearn import GuardSettings, UnlearnedRun, unlearn_run
+from recunlearn.experiments.unlearn import UnlearnedRun, unlearn_run
 from recunlearn.protect.posthoc.registry import DEFAULT_UNLEARNER
 
 DEMO_MODELS = ("mf", "ncf", "lightgcn", "multvae")

@@ -44,6 +44,8 @@ ITEM_EMBEDDINGS = "item_embeddings.parquet"
 METRICS = "metrics.json"
 PER_USER = "per_user_metrics.parquet"
 RECOMMENDATIONS = "recommendations.parquet"
+LEAKAGE_JSON = "leakage.json"
+LEAKAGE_MD = "leakage.md"
 
 
 def embedding_frame(

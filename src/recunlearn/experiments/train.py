@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 from safetensors.torch import load_file
 
+from recunlearn.audit.guard import GuardSettings, LeakageCheck, check_leakage
 from recunlearn.core.atomic import check_writable
 from recunlearn.core.errors import ConfigError, DataError
 from recunlearn.data.loading import load_data
@@ -26,6 +27,7 @@ from recunlearn.experiments.spec import RunSpec
 from recunlearn.models.base import Recommender
 from recunlearn.models.diagnostics import dead_dimensions, dead_dimensions_warning
 from recunlearn.models.registry import make_model
+from recunlearn.report.guard import leakage_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class TrainedRun:
         metrics: the content of ``metrics.json``.
         test: the test evaluation (per-user frame, summary, top-K lists).
         path: the run directory, when one was written or read.
+        leakage: the guard's audit of a model trained with adversaries (transductive view).
     """
 
     spec: RunSpec
@@ -51,6 +54,7 @@ class TrainedRun:
     metrics: dict[str, Any] = field(default_factory=dict)
     test: EvalResult | None = None
     path: Path | None = None
+    leakage: LeakageCheck | None = None
 
 
 def evaluate_test(
@@ -112,6 +116,7 @@ def train_run(
     progress: bool = True,
     overwrite: bool = False,
     dataset: Dataset | None = None,
+    guard: GuardSettings | None = None,
 ) -> TrainedRun:
     """Load data, split, train, evaluate and (when ``out`` is given) write a run directory.
 
@@ -121,6 +126,9 @@ def train_run(
         progress: show a progress bar.
         overwrite: replace an existing run directory.
         dataset: an already loaded dataset (must be what ``spec.data`` describes).
+        guard: with adversaries, audit the trained representation before it is written
+            (every attacker of the settings, k-fold over the labelled users) and keep the
+            audit in the run directory.
 
     Raises:
         ConfigError: unknown model / option / protocol, or ``out`` exists without overwrite.
@@ -149,6 +157,20 @@ def train_run(
     if warning:
         logger.warning("%s: %s", spec.model, warning)
     run = TrainedRun(spec, dataset, split, model, metrics, test)
+    if spec.adversary is not None and guard is not None:
+        run.leakage = check_leakage(
+            model.user_embeddings(),
+            dataset,
+            list(spec.adversary.attributes),
+            attackers=guard.attackers,
+            n_folds=guard.n_folds,
+            seed=guard.seed,
+            n_jobs=guard.n_jobs,
+        )
+        metrics["leakage"] = {
+            "table": run.leakage.to_dict()["table"],
+            "worst_distance": run.leakage.worst_distance(),
+        }
     if out is not None:
         write_run(run, out, overwrite=overwrite)
     return run
@@ -198,6 +220,9 @@ def write_run(run: TrainedRun, out: str | Path, *, overwrite: bool = False) -> P
     except NotImplementedError:
         logger.info("%s has no item table: %s not written", run.spec.model, rundir.ITEM_EMBEDDINGS)
     files[rundir.METRICS] = run.metrics
+    if run.leakage is not None:
+        files[rundir.LEAKAGE_JSON] = run.leakage.to_dict()
+        files[rundir.LEAKAGE_MD] = leakage_markdown(run.leakage) + "\n"
     if run.test is not None:
         files[rundir.PER_USER] = per_user_frame(run.dataset, run.test)
         files[rundir.RECOMMENDATIONS] = recommendations_frame(

@@ -21,8 +21,7 @@ from typing import Any
 
 import torch
 
-from recunlearn.audit.attackers import DEFAULT_ATTACKERS
-from recunlearn.audit.guard import LeakageCheck, check_leakage
+from recunlearn.audit.guard import GuardSettings, LeakageCheck, check_leakage
 from recunlearn.core.atomic import check_writable
 from recunlearn.data.types import Dataset
 from recunlearn.evaluation.evaluator import EvalResult
@@ -46,29 +45,6 @@ from recunlearn.protect.posthoc.base import (
 from recunlearn.protect.posthoc.registry import make_unlearner
 from recunlearn.protect.requirement import Requirement
 from recunlearn.report.guard import leakage_markdown
-
-LEAKAGE_JSON = "leakage.json"
-LEAKAGE_MD = "leakage.md"
-
-
-@dataclass(frozen=True)
-class GuardSettings:
-    """How the leakage guard audits a protected matrix.
-
-    Attributes:
-        attackers: the attacker suite (default: every built-in attacker).
-        n_folds: folds of the transductive view.
-        heldout_fraction: share of users whose labels a second fit of the method does not see
-            (the held-out view); 0 leaves that view out (and halves the cost).
-        seed: audit seed (also draws the held-out users).
-        n_jobs: audit worker processes.
-    """
-
-    attackers: tuple[str, ...] = DEFAULT_ATTACKERS
-    n_folds: int = 5
-    heldout_fraction: float = 0.2
-    seed: int = 0
-    n_jobs: int = 1
 
 
 @dataclass
@@ -265,7 +241,7 @@ def write_unlearned(result: UnlearnedRun, out: Path, *, overwrite: bool = False)
     if (run.path / rundir.ITEM_EMBEDDINGS).exists():
         files[rundir.ITEM_EMBEDDINGS] = run.path / rundir.ITEM_EMBEDDINGS
     if result.leakage is not None:
-        files[LEAKAGE_JSON] = result.leakage.to_dict()
-        files[LEAKAGE_MD] = leakage_markdown(result.leakage) + "\n"
+        files[rundir.LEAKAGE_JSON] = result.leakage.to_dict()
+        files[rundir.LEAKAGE_MD] = leakage_markdown(result.leakage) + "\n"
     result.path = rundir.write_run_directory(out, files, kind="unlearned", overwrite=overwrite)
     return result.path

@@ -38,10 +38,17 @@ def test_train_with_adversaries_round_trip(tmp_path):
         "age_raw.scale=60",
         "--adversary-set",
         "gender.n_heads=3",
+        "--attackers",
+        "logreg",
         "--out",
         str(out),
     )
     assert result.exit_code == 0, result.output
+    # the guard audited the representation before it was written, and says so
+    assert "leakage guard" in " ".join(result.output.split())
+    guard = json.loads((out / rundir.LEAKAGE_JSON).read_text())
+    assert sorted(row["attribute"] for row in guard["table"]) == ["age_raw", "gender"]
+    assert (out / rundir.LEAKAGE_MD).read_text().startswith("# Leakage guard")
     config = json.loads((out / rundir.CONFIG).read_text())
     adversary = config["spec"]["adversary"]
     assert adversary["attributes"]["gender"]["lam"] == 400
@@ -58,6 +65,27 @@ def test_train_with_adversaries_round_trip(tmp_path):
     ids, matrix = rundir.read_embeddings(out / rundir.USER_EMBEDDINGS)
     np.testing.assert_array_equal(ids, trained.dataset.user_ids)
     assert torch.allclose(trained.model.user_embeddings(), torch.from_numpy(matrix.copy()))
+
+
+def test_train_with_adversaries_enforces_max_leakage(tmp_path):
+    out = tmp_path / "run"
+    result = invoke(
+        "train",
+        *SMALL,
+        "--model",
+        "mf",
+        "--adversary",
+        "gender=1",
+        "--attackers",
+        "logreg",
+        "--max-leakage",
+        "0",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 3, result.output
+    assert "exceeds --max-leakage" in " ".join(result.output.split())
+    assert (out / rundir.LEAKAGE_JSON).exists()  # written, with its audit
 
 
 @pytest.mark.parametrize(

@@ -70,9 +70,10 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     """Unlearn a requirement from a base run; evaluate HR/NDCG@10 and attack the result in the
     transductive, held-out and transfer views (the leakage guard)."""
     from recunlearn.audit import audit
+    from recunlearn.audit.guard import GuardSettings
     from recunlearn.data.fingerprint import dataset_fingerprint
     from recunlearn.experiments.train import evaluate_test, load_trained
-    from recunlearn.experiments.unlearn import GuardSettings, guard_check, unlearn_run
+    from recunlearn.experiments.unlearn import guard_check, unlearn_run
     from recunlearn.protect.posthoc.base import labels_from_dataset
     from recunlearn.protect.posthoc.registry import UNLEARNERS
 

@@ -1,0 +1,39 @@
+"""Printing the leakage guard's verdicts and enforcing ``--max-leakage`` (shared by the commands
+that write protected embeddings: ``unlearn`` and ``train --adversary``)."""
+
+from __future__ import annotations
+
+import typer
+
+from recunlearn.audit.guard import LeakageCheck
+from recunlearn.cli.console import print_table, warn
+from recunlearn.report.guard import HEADER, leakage_rows, points
+
+LEAKAGE_EXIT = 3
+"""Exit code when ``--max-leakage`` is exceeded (the run is still written, with its audit)."""
+
+
+def show_leakage(check: LeakageCheck, max_leakage: float | None = None) -> None:
+    """Print the guard's table, warn on stderr where leakage rose, stayed or flipped, and exit
+    with :data:`LEAKAGE_EXIT` when the worst distance exceeds ``max_leakage`` points."""
+    print_table(
+        "leakage guard · worst attacker's distance from chance, points (below chance < 0)",
+        HEADER,
+        leakage_rows(check),
+    )
+    for row in check.table().to_dict(orient="records"):
+        if row["verdict"] == "flipped":
+            warn(
+                f"{row['attribute']}: FLIPPED, not removed: an attacker trained on the original "
+                f"embeddings scores {points(row['transfer'])} points from chance; inverting its "
+                "predictions reads the attribute back"
+            )
+        elif row["verdict"] in ("raised", "unchanged"):
+            warn(
+                f"{row['attribute']}: leakage {row['verdict'].upper()} "
+                f"(before {points(row['before'])}, worst after {points(row['after'])} points)"
+            )
+    worst = check.worst_distance()
+    if max_leakage is not None and worst > max_leakage:
+        warn(f"worst distance {worst:.1f} points exceeds --max-leakage {max_leakage:g}")
+        raise typer.Exit(code=LEAKAGE_EXIT)
