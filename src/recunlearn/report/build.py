@@ -135,6 +135,7 @@ TABLE_KEYS = frozenset(
         "protocol_gap",
         "removal",
         "removal_detail",
+        "removal_frontier",
         "removal_speed",
         "significance",
         "timing",
@@ -195,6 +196,8 @@ def _removal(document: Document, records: list[dict[str, Any]]) -> None:
     document.add("h2", "Does the removal hold? (every view, against the targets)")
     for table in removal.removal_tables(frame):
         document.add("table", table, key="removal")
+    for table in removal.frontier_table(frame):
+        document.add("table", table, key="removal_frontier")
     for dataset in dict.fromkeys(frame["dataset"]):
         data = removal.frontier_figure(frame, dataset)
         if data is not None:
@@ -204,8 +207,8 @@ def _removal(document: Document, records: list[dict[str, Any]]) -> None:
                 Figure(
                     slug,
                     f"{dataset}: NDCG@10 (% of the original) against the worst attacker's "
-                    "distance from chance over attributes and views; one point per method, "
-                    "model and requirement (mean over seeds).",
+                    "distance from chance over attributes and views; one panel per model and "
+                    "requirement, one line per method through its settings (mean over seeds).",
                     data,
                 ),
             )

@@ -174,31 +174,173 @@ def removal_tables(frame: pd.DataFrame) -> list[Table]:
     return tables
 
 
+FAMILY_SEPARATOR = "@"
+"""A method label ``family@setting`` is one point of ``family``'s sweep (e.g. ``dp@0.5``)."""
+
+
+def method_family(label: str) -> str:
+    """The method a sweep point belongs to: the label before :data:`FAMILY_SEPARATOR`."""
+    return label.split(FAMILY_SEPARATOR, 1)[0]
+
+
+def _worst_over_views(summary: dict[str, Any]) -> float:
+    values = [summary[v][0] for v in VIEWS.values() if not math.isnan(summary[v][0])]
+    return max(values) if values else math.nan
+
+
+def frontier_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset x model x requirement x method label (mean over seeds): NDCG@10 as
+    a share of the original and the worst distance over attributes and views, with the
+    method's family. The points a frontier is drawn from."""
+    rows = []
+    if frame.empty:
+        return pd.DataFrame(rows)
+    keys = ["dataset", "model", "requirement", "method"]
+    for (dataset, model, requirement, method), part in frame.groupby(keys, sort=False):
+        if method == "original":
+            continue
+        summary = _cell_summary(part)
+        rows.append(
+            {
+                "dataset": dataset,
+                "model": model,
+                "requirement": requirement,
+                "method": method,
+                "family": method_family(method),
+                "ndcg": 100.0 * summary["ndcg_ratio"][0],
+                "worst": _worst_over_views(summary),
+                "seeds": summary["seeds"],
+                "records": tuple(dict.fromkeys(part["record"])),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def pareto_front(points: pd.DataFrame) -> pd.DataFrame:
+    """The points no other point beats on both axes (less leakage and more NDCG), by leakage."""
+    ordered = points.dropna(subset=["worst", "ndcg"]).sort_values(["worst", "ndcg"])
+    keep, best = [], -math.inf
+    for index, row in ordered.iterrows():
+        if row["ndcg"] > best:
+            keep.append(index)
+            best = row["ndcg"]
+    return ordered.loc[keep]
+
+
+def frontier_table(frame: pd.DataFrame) -> list[Table]:
+    """Per dataset, model, requirement and method family: what the family reaches. The best
+    NDCG among its settings within the leakage target, the least leakage among its settings
+    that keep the NDCG target, and its Pareto points (NDCG % / worst points)."""
+    points = frontier_points(frame)
+    if points.empty:
+        return []
+    header = [
+        "model",
+        "forget",
+        "method",
+        "settings",
+        f"best NDCG % at ≤ {LEAKAGE_TARGET:g} pts",
+        f"least leakage (pts) at ≥ {100 * NDCG_TARGET:g} % NDCG",
+        "Pareto points (NDCG % / pts)",
+    ]
+    tables = []
+    for dataset, data in points.groupby("dataset", sort=False):
+        rows = []
+        for (model, requirement), cell in data.groupby(["model", "requirement"], sort=False):
+            rank = method_rank(list(cell["family"]))
+            families = sorted(cell.groupby("family"), key=lambda item: rank[item[0]])
+            for family, part in families:
+                within = part[part["worst"] <= LEAKAGE_TARGET]
+                keeping = part[part["ndcg"] >= 100 * NDCG_TARGET]
+                best = (
+                    f"{within['ndcg'].max():.1f} ({within.loc[within['ndcg'].idxmax(), 'method']})"
+                    if not within.empty
+                    else "none"
+                )
+                least = (
+                    f"{keeping['worst'].min():.1f} "
+                    f"({keeping.loc[keeping['worst'].idxmin(), 'method']})"
+                    if not keeping.empty
+                    else "none"
+                )
+                front = pareto_front(part)
+                rows.append(
+                    [
+                        TCell(model_name(model)),
+                        TCell(requirement_label(requirement)),
+                        TCell(family),
+                        TCell(str(len(part))),
+                        TCell(best),
+                        TCell(least),
+                        TCell(
+                            ", ".join(f"{r.ndcg:.0f} / {r.worst:.1f}" for r in front.itertuples()),
+                            links=tuple(dict.fromkeys(x for r in part["records"] for x in r)),
+                        ),
+                    ]
+                )
+        tables.append(
+            Table(
+                f"{dataset}: the reachable trade-off per method (mean over seeds)",
+                header,
+                rows,
+                notes=[
+                    "A method's settings are the sweep points of its family (labels "
+                    f"`method{FAMILY_SEPARATOR}setting` in the config). Leakage: the worst "
+                    "attacker's |BAcc − chance| over the requirement's attributes and the "
+                    "transductive, held-out and transfer views, mean over seeds. A Pareto point "
+                    "is one no other setting of the same method beats on both axes."
+                ],
+            )
+        )
+    return tables
+
+
 def frontier_figure(frame: pd.DataFrame, dataset: str) -> bytes | None:
-    """NDCG@10 (% of original) against the worst distance over views, one point per method x
-    requirement x model of ``dataset`` (mean over seeds): the reachable trade-off."""
-    data = frame[frame["dataset"] == dataset]
+    """NDCG@10 (% of original) against the worst distance over views, one panel per model x
+    requirement of ``dataset``, one line per method family through its settings' points (mean
+    over seeds): the reachable trade-off."""
+    points = frontier_points(frame)
+    if points.empty:
+        return None
+    data = points[points["dataset"] == dataset]
     if data.empty:
         return None
-    figure = MplFigure(figsize=(7.5, 4.8))
+    panels = list(dict.fromkeys(zip(data["model"], data["requirement"], strict=True)))
+    columns = min(3, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    figure = MplFigure(figsize=(4.2 * columns + 1.5, 3.4 * rows + 0.6))
     FigureCanvasAgg(figure)
-    ax = figure.add_subplot(1, 1, 1)
-    methods = list(dict.fromkeys(data["method"]))
-    for index, method in enumerate(methods):
-        xs, ys = [], []
-        for _, part in data[data["method"] == method].groupby(["model", "requirement"]):
-            summary = _cell_summary(part)
-            worst = max(summary[v][0] for v in VIEWS.values() if not math.isnan(summary[v][0]))
-            xs.append(worst)
-            ys.append(100.0 * summary["ndcg_ratio"][0])
-        ax.scatter(xs, ys, label=method, marker="osD^vPX*"[index % 8], alpha=0.8)
-    ax.axvline(LEAKAGE_TARGET, color="grey", linestyle="--", linewidth=1)
-    ax.axhline(100 * NDCG_TARGET, color="grey", linestyle="--", linewidth=1)
-    ax.set_xlabel("worst |BAcc − chance| over attributes and views (points)")
-    ax.set_ylabel("NDCG@10, % of the original model")
-    ax.set_title(f"{dataset}: quality against leakage (target: lower right of the dashes)")
-    ax.legend(fontsize=8, loc="lower left")
-
+    families = list(dict.fromkeys(data["family"]))
+    for index, (model, requirement) in enumerate(panels):
+        ax = figure.add_subplot(rows, columns, index + 1)
+        panel = data[(data["model"] == model) & (data["requirement"] == requirement)]
+        for number, family in enumerate(families):
+            part = panel[panel["family"] == family].sort_values("worst")
+            if part.empty:
+                continue
+            ax.plot(
+                part["worst"],
+                part["ndcg"],
+                marker="osD^vPX*"[number % 8],
+                linestyle="-" if len(part) > 1 else "none",
+                color=f"C{number % 10}",
+                label=family,
+                alpha=0.85,
+            )
+        ax.axvline(LEAKAGE_TARGET, color="grey", linestyle="--", linewidth=1)
+        ax.axhline(100 * NDCG_TARGET, color="grey", linestyle="--", linewidth=1)
+        ax.set_title(f"{model_name(model)} · {requirement_label(requirement)}", fontsize=9)
+        ax.set_xlabel("worst |BAcc − chance| (points)", fontsize=8)
+        ax.set_ylabel("NDCG@10, % of original", fontsize=8)
+        ax.tick_params(labelsize=7)
+    seen: dict[str, Any] = {}
+    for ax in figure.axes:
+        handles, labels = ax.get_legend_handles_labels()
+        for handle, label in zip(handles, labels, strict=True):
+            seen.setdefault(label, handle)
+    figure.legend(list(seen.values()), list(seen.keys()), loc="lower center", ncol=6, fontsize=8)
+    figure.suptitle(f"{dataset}: quality against leakage (target: upper left of the dashes)")
+    figure.tight_layout(rect=(0, 0.06, 1, 0.97))
     return png(figure)
 
 

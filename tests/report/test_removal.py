@@ -1,0 +1,158 @@
+"""The removal report: distances from chance per view, the target verdict, the frontier."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from recunlearn.report import removal
+
+
+def _attack(distances: dict[str, float], chance: float = 0.5) -> dict[str, Any]:
+    """An audit summary whose worst attacker sits ``distance`` points from chance."""
+    rows = []
+    for attribute, distance in distances.items():
+        rows.append(
+            {
+                "attribute": attribute,
+                "kind": "categorical",
+                "worst": True,
+                "bacc_mean": chance + distance / 100.0,
+                "chance_bacc_mean": chance,
+            }
+        )
+        # a weaker attacker of the same attribute never counts
+        rows.append(
+            {
+                "attribute": attribute,
+                "kind": "categorical",
+                "worst": False,
+                "bacc_mean": chance + 0.9,
+                "chance_bacc_mean": chance,
+            }
+        )
+    return {"per_attribute": rows}
+
+
+def _record(
+    method: str,
+    seed: int,
+    ndcg: float,
+    transductive: dict[str, float],
+    heldout: dict[str, float] | None = None,
+    transfer: dict[str, float] | None = None,
+    model: str = "mf",
+) -> dict[str, Any]:
+    metrics: dict[str, Any] = {
+        "test": {"NDCG@10": ndcg},
+        "test_original": {"NDCG@10": 0.1},
+        "attack": _attack(transductive),
+    }
+    if heldout is not None:
+        metrics["attack_heldout"] = _attack(heldout)
+    if transfer is not None:
+        metrics["attack_transfer"] = _attack(transfer)
+    return {
+        "kind": "unlearn",
+        "_path": f"records/{method}-{seed}.json",
+        "dataset": {"label": "Toy"},
+        "params": {
+            "dataset": "toy",
+            "model": model,
+            "seed": seed,
+            "requirement": sorted(transductive),
+            "method": method,
+        },
+        "metrics": metrics,
+    }
+
+
+def test_distances_are_signed_and_the_cell_takes_the_worst_attribute_and_seed() -> None:
+    records = [
+        _record("eraser", 0, 0.097, {"gender": 2.0, "age": -6.0}, {"gender": 1.0, "age": 3.0}),
+        _record("eraser", 1, 0.099, {"gender": 4.0, "age": 1.0}, {"gender": -2.0, "age": 0.5}),
+    ]
+    frame = removal.removal_frame(records)
+    assert sorted(frame["transductive"]) == pytest.approx([-6.0, 1.0, 2.0, 4.0])
+    summary = removal._cell_summary(frame)
+    # per seed the worst |distance| over attributes: 6 and 4 -> mean 5
+    assert summary["transductive"][0] == pytest.approx(5.0)
+    assert summary["held-out"][0] == pytest.approx(2.5)
+    assert summary["ndcg_ratio"][0] == pytest.approx(0.98)
+    assert math.isnan(summary["transfer"][0])
+
+
+@pytest.mark.parametrize(
+    ("ndcg", "distance", "verdict"),
+    [(0.096, 4.9, "yes"), (0.094, 4.9, "no"), (0.096, 5.1, "no"), (0.096, -5.1, "no")],
+)
+def test_target_verdict_needs_every_view_and_the_ndcg(
+    ndcg: float, distance: float, verdict: str
+) -> None:
+    view = {"gender": distance}
+    frame = removal.removal_frame([_record("eraser", 0, ndcg, view, view, view)])
+    assert removal._meets(removal._cell_summary(frame)) == verdict
+
+
+def test_a_missing_view_gives_no_verdict() -> None:
+    frame = removal.removal_frame([_record("eraser", 0, 0.1, {"gender": 0.0})])
+    assert removal._meets(removal._cell_summary(frame)) == "–"
+
+
+def test_method_family_is_the_label_before_the_separator() -> None:
+    assert removal.method_family("dp@0.5") == "dp"
+    assert removal.method_family("split-eraser") == "split-eraser"
+
+
+def test_pareto_front_drops_dominated_points() -> None:
+    points = pd.DataFrame(
+        {
+            "worst": [2.0, 3.0, 4.0, 6.0, 1.0],
+            "ndcg": [80.0, 70.0, 90.0, 99.0, 60.0],
+        }
+    )
+    front = removal.pareto_front(points)
+    assert list(zip(front["worst"], front["ndcg"], strict=True)) == [
+        (1.0, 60.0),
+        (2.0, 80.0),
+        (4.0, 90.0),
+        (6.0, 99.0),
+    ]
+
+
+def test_frontier_table_reports_what_each_family_reaches() -> None:
+    def cell(label: str, ndcg: float, distance: float) -> dict[str, Any]:
+        view = {"gender": distance}
+        return _record(label, 0, ndcg, view, view, view)
+
+    records = [
+        _record("original", 0, 0.1, {"gender": 20.0}, {"gender": 20.0}),
+        cell("dp@0.25", 0.099, 15.0),
+        cell("dp@1", 0.080, 4.0),
+        cell("dp@2", 0.050, 4.5),  # dominated by dp@1
+        cell("eraser", 0.097, 7.0),
+    ]
+    (table,) = removal.frontier_table(removal.removal_frame(records))
+    rows = {row[2].text: [c.text for c in row] for row in table.rows}
+    assert set(rows) == {"dp", "eraser"}  # the original is not a method
+    assert rows["dp"][3] == "3"
+    assert rows["dp"][4] == "80.0 (dp@1)"
+    assert rows["dp"][5] == "15.0 (dp@0.25)"
+    assert rows["dp"][6] == "80 / 4.0, 99 / 15.0"
+    assert rows["eraser"][4] == "none"
+    assert rows["eraser"][5] == "7.0 (eraser)"
+
+
+def test_frontier_figure_draws_one_panel_per_model_and_requirement() -> None:
+    view = {"gender": 3.0}
+    records = [
+        _record(f"dp@{s}", 0, 0.09, view, view, view, model=model)
+        for model in ("mf", "multvae")
+        for s in (1, 2)
+    ]
+    data = removal.frontier_figure(removal.removal_frame(records), "Toy")
+    assert data is not None and data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert removal.frontier_figure(removal.removal_frame(records), "Other") is None
