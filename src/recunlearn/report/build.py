@@ -21,7 +21,16 @@ import pandas as pd
 from recunlearn.core.atomic import atomic_write_text
 from recunlearn.core.errors import DataError
 from recunlearn.core.records import PLAN, read_records
-from recunlearn.report import base_models, figures, reference, removal, speed, stats, tables
+from recunlearn.report import (
+    adversarial_views,
+    base_models,
+    figures,
+    reference,
+    removal,
+    speed,
+    stats,
+    tables,
+)
 from recunlearn.report.adversarial import (
     cell_label,
     figure_parts,
@@ -125,6 +134,7 @@ def provenance(document: Document, records: list[dict[str, Any]], bench_dir: Pat
 
 TABLE_KEYS = frozenset(
     {
+        "adversarial_views",
         "advx_table2",
         "audit_speed",
         "base_models",
@@ -232,6 +242,12 @@ def _timing(document: Document, frame: pd.DataFrame) -> None:
 
 
 def _adversarial(document: Document, records: list[dict[str, Any]]) -> None:
+    views = adversarial_views.adversarial_views_table(records)
+    if views:
+        document.add("h2", "In-training adversaries against the audit (leave-one-out)")
+        for table in views:
+            document.add("table", table, key="adversarial_views")
+    records = [r for r in records if str(r.get("protocol", "")).startswith("user_kfold")]
     if not records:
         return
 
