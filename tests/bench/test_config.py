@@ -79,6 +79,11 @@ def test_missing_file():
             "methods[0].options",
             "no options",
         ),
+        (
+            {"methods": ["original", {"label": "dp", "models": ["ncf"]}]},
+            "methods[1].models",
+            "unknown model of the grid 'ncf'",
+        ),
     ],
 )
 def test_unknown_names(change: dict, field: str, message: str):
@@ -117,6 +122,27 @@ def test_hashes_are_stable_and_ignore_locations():
     assert {c.hash for c in changed if c.params.get("method") == "lego"}.isdisjoint(
         {c.hash for c in cells if c.params.get("method") == "lego"}
     )
+
+
+def test_a_method_can_be_limited_to_some_models_without_changing_other_hashes():
+    grid = {**BASE, "models": ["mf", "lightgcn"]}
+    cells = expand(parse_config(grid))
+    limited = expand(
+        parse_config(
+            {
+                **grid,
+                "methods": [
+                    *BASE["methods"][:2],
+                    {**BASE["methods"][2], "models": ["LightGCN"]},
+                ],
+            }
+        )
+    )
+    gone = {c.hash for c in cells} - {c.hash for c in limited}
+    assert {c.hash for c in limited} < {c.hash for c in cells}
+    removed = [c for c in cells if c.hash in gone]
+    assert len(removed) == 2  # lego-avg on MF, both requirements
+    assert {(c.params["model"], c.params["method"]) for c in removed} == {("mf", "lego-avg")}
 
 
 def test_dependencies_train_first_and_lego_subsets():

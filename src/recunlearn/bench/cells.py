@@ -160,6 +160,8 @@ def expand(config: BenchConfig, base_dir: Path | None = None) -> list[Cell]:
                 stored: dict[str, list[tuple[tuple[str, ...], str]]] = {}
                 for requirement in sorted(requirements, key=len):
                     for method in config.methods:
+                        if not method.applies_to(model.name):
+                            continue
                         deps = [base.hash]
                         if _uses_store(method.name):
                             earlier = stored.setdefault(method.label, [])

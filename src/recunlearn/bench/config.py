@@ -143,6 +143,8 @@ class MethodEntry(_Section):
         method: ``original`` (no unlearning) or a name of
             :data:`recunlearn.protect.posthoc.registry.UNLEARNERS` (default: ``label``).
         options: the unlearner's options (``seed`` defaults to the cell's seed).
+        models: run it on these base models only (default: every model of the grid), e.g.
+            to leave out a method whose cost on one model the grid cannot afford.
 
     A bare string is accepted: ``lego``.
     """
@@ -150,6 +152,11 @@ class MethodEntry(_Section):
     label: str
     method: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+    models: list[str] | None = None
+
+    def applies_to(self, model: str) -> bool:
+        """Whether the grid runs this method on base model ``model``."""
+        return self.models is None or model.lower() in {m.lower() for m in self.models}
 
     @model_validator(mode="before")
     @classmethod
@@ -516,6 +523,12 @@ def check_names(config: BenchConfig, path: str | Path | None = None) -> None:
             raise _unknown(path, f"methods[{i}].method", "unlearning method", entry.name, methods)
         if entry.name == "original" and entry.options:
             raise config_error(path, f"methods[{i}].options", "'original' takes no options")
+        grid_models = [m.name.lower() for m in config.models]
+        for model in entry.models or []:
+            if model.lower() not in grid_models:
+                raise _unknown(
+                    path, f"methods[{i}].models", "model of the grid", model, grid_models
+                )
     if config.methods and not config.requirements:
         raise config_error(path, "requirements", "methods are given but no requirement")
     if config.methods and not config.models:
