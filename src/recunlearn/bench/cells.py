@@ -32,7 +32,6 @@ from recunlearn.bench.config import (
 from recunlearn.bench.data import data_params
 from recunlearn.core.errors import ConfigError
 from recunlearn.core.options import validate_options
-from recunlearn.evaluation.spec import EvalSpec
 from recunlearn.experiments.adversarial import lambda_grid
 from recunlearn.experiments.spec import RunSpec
 from recunlearn.models.registry import make_model
@@ -102,7 +101,7 @@ def train_cell(
         split=entry.split_spec(),
         model=model.lower(),
         model_options=resolved,
-        evaluation=EvalSpec(),
+        evaluation=entry.eval_spec(),
     )
     payload = spec.model_dump(mode="json")
     payload["data"] = data_params(spec.data)

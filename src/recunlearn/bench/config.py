@@ -29,6 +29,8 @@ from recunlearn.bench.registry import KINDS
 from recunlearn.core.errors import ConfigError
 from recunlearn.core.options import option_problems
 from recunlearn.data.spec import DataSpec, SplitSpec
+from recunlearn.data.splits import PROTOCOL_PRESETS, protocol_preset
+from recunlearn.evaluation.spec import EvalSpec
 from recunlearn.models.registry import MODELS
 from recunlearn.protect.posthoc.registry import UNLEARNERS
 
@@ -82,6 +84,9 @@ class DatasetEntry(_Section):
         options: loader options (e.g. synthetic ``n_users``).
         min_user_interactions / min_item_interactions / binarize_threshold: filters.
         split: the split protocol of the base runs (LEGO: ``loo``).
+        preset: a named paper protocol (:data:`recunlearn.data.splits.PROTOCOL_PRESETS`, e.g.
+            ``afrl_loo_sampled99``) that sets the filters, the split and the evaluation of the
+            base runs; the entry must then not set those fields itself.
     """
 
     name: str
@@ -93,6 +98,21 @@ class DatasetEntry(_Section):
     min_item_interactions: int = Field(0, ge=0)
     binarize_threshold: float | None = None
     split: SplitEntry = Field(default_factory=SplitEntry)
+    preset: str | None = None
+
+    @model_validator(mode="after")
+    def _preset_alone(self) -> DatasetEntry:
+        if self.preset is None:
+            return self
+        if self.preset not in PROTOCOL_PRESETS:
+            known = ", ".join(sorted(PROTOCOL_PRESETS))
+            raise ValueError(f"unknown protocol preset '{self.preset}'; known: {known}")
+        clash = sorted(self.model_fields_set & {*PRESET_FIELDS})
+        if clash:
+            raise ValueError(
+                f"preset '{self.preset}' sets {', '.join(clash)}: remove them from this entry"
+            )
+        return self
 
     @property
     def key(self) -> str:
@@ -101,19 +121,35 @@ class DatasetEntry(_Section):
 
     def data_spec(self, base_dir: Path | None = None) -> DataSpec:
         """The :class:`DataSpec` (with ``data_dir`` resolved against ``base_dir``)."""
+        filters = {
+            "min_user_interactions": self.min_user_interactions,
+            "min_item_interactions": self.min_item_interactions,
+            "binarize_threshold": self.binarize_threshold,
+        }
+        if self.preset is not None:
+            filters = protocol_preset(self.preset).data_filters()
         return DataSpec(
             name=self.name,
             data_dir=_resolve(self.data_dir, base_dir),
             attributes_path=_resolve(self.attributes_path, base_dir),
             options=self.options,
-            min_user_interactions=self.min_user_interactions,
-            min_item_interactions=self.min_item_interactions,
-            binarize_threshold=self.binarize_threshold,
+            **filters,
         )
 
     def split_spec(self) -> SplitSpec:
         """The split of the base runs."""
+        if self.preset is not None:
+            preset = protocol_preset(self.preset)
+            return SplitSpec(protocol=preset.split, params=dict(preset.split_params))
         return SplitSpec(protocol=self.split.protocol, params=self.split.params)
+
+    def eval_spec(self) -> EvalSpec:
+        """The evaluation of the base runs: the preset's, else the default full ranking."""
+        return EvalSpec() if self.preset is None else EvalSpec.from_preset(self.preset)
+
+
+PRESET_FIELDS = ("min_user_interactions", "min_item_interactions", "binarize_threshold", "split")
+"""The fields of a :class:`DatasetEntry` that a preset sets."""
 
 
 def _resolve(path: str | None, base_dir: Path | None) -> str | None:

@@ -38,6 +38,7 @@ def _build_spec(
     adversary: list[str] | None = None,
     adversary_set: list[str] | None = None,
     data_options: dict[str, Any] | None = None,
+    preset: str | None = None,
 ):
     from recunlearn.data.spec import DataSpec, SplitSpec
     from recunlearn.evaluation.spec import EvalSpec
@@ -55,15 +56,19 @@ def _build_spec(
     model_options.setdefault("seed", seed)
     if epochs is not None:
         model_options["epochs"] = epochs
+    data = DataSpec(
+        name=dataset_name(dataset),
+        data_dir=absolute(data_dir),
+        attributes_path=absolute(attributes),
+        options=data_options or {},
+        min_user_interactions=min_user,
+        binarize_threshold=binarize,
+    )
+    if preset is not None:
+        spec = RunSpec.from_preset(preset, data, model, model_options)
+        return spec.model_copy(update={"adversary": parse_adversary(adversary, adversary_set)})
     return RunSpec(
-        data=DataSpec(
-            name=dataset_name(dataset),
-            data_dir=absolute(data_dir),
-            attributes_path=absolute(attributes),
-            options=data_options or {},
-            min_user_interactions=min_user,
-            binarize_threshold=binarize,
-        ),
+        data=data,
         split=SplitSpec(protocol=split, params=split_params),
         model=model,
         model_options=model_options,
@@ -141,6 +146,13 @@ def train(
         list[str] | None, typer.Option("--set", help="model option key=value (repeatable)")
     ] = None,
     eval_mode: Annotated[str, typer.Option(help="full or sampled (1+99)")] = "full",
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            help="a named paper protocol (e.g. afrl_loo_sampled99): sets the filters, the split "
+            "and the evaluation, replacing --split, --min-user, --binarize and --eval-mode"
+        ),
+    ] = None,
     adversary: Annotated[
         list[str] | None,
         typer.Option(
@@ -198,6 +210,7 @@ def train(
             adversary,
             adversary_set,
             loader_options(allow_missing_timestamp, kind),
+            preset,
         )
         chosen = DEFAULT_ATTACKERS if attackers == "all" else tuple(attackers.split(","))
         run = train_run(

@@ -17,6 +17,13 @@ Two named protocols produce a :class:`~recunlearn.data.split_types.Split`:
 
 :func:`make_split` dispatches by protocol name and rejects unknown protocols and parameters.
 
+A *protocol preset* (:data:`PROTOCOL_PRESETS`) names a whole paper protocol: the data filters,
+the split and the evaluation. ``"afrl_loo_sampled99"`` is the AFRL paper's (ratings >= 4 as
+positives, users with >= 10 positives, latest positive to test, second latest to validation,
+1 + 99 sampled ranking with the negatives fixed by the evaluation seed); see
+:class:`ProtocolPreset`. The evaluation part is plain values here (the evaluation layer builds
+its ``EvalSpec`` from them).
+
 All protocols work on *distinct* (user, item) pairs: the train matrix is binary, and a repeated
 event must not end up both in what the model sees and in what it must predict. Everything is
 vectorised (sorting and ranking over all interactions at once); no Python loop runs per
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -528,3 +536,79 @@ def make_split(dataset: Dataset, protocol: str, **params: Any) -> Split:
             f"allowed: {', '.join(allowed)}"
         )
     return function(dataset, **params)
+
+
+# --------------------------------------------------------------------------- protocol presets
+
+
+@dataclass(frozen=True)
+class ProtocolPreset:
+    """A paper's whole protocol: data filters, split and evaluation, under one name.
+
+    Attributes:
+        name: the preset's name (``RunSpec`` / bench configs refer to it).
+        description: one line for reports.
+        binarize_threshold: ratings >= this are positives (the others are dropped).
+        min_user_interactions: users with fewer positives are removed (after binarising).
+        min_item_interactions: the same for items (0: no bound).
+        split: a protocol of :data:`PROTOCOLS`.
+        split_params: its parameters.
+        eval_mode: ``"full"`` or ``"sampled"`` ranking of the test split.
+        n_negatives: sampled negatives per test user.
+        eval_seed: seed of the negative sampler: with the same split and seed every method is
+            ranked against the same negatives (drawn per user in user order).
+        ks: ranking cut-offs.
+    """
+
+    name: str
+    description: str
+    binarize_threshold: float | None
+    min_user_interactions: int
+    min_item_interactions: int
+    split: str
+    split_params: dict[str, Any] = field(default_factory=dict)
+    eval_mode: Literal["full", "sampled"] = "full"
+    n_negatives: int = 99
+    eval_seed: int = 0
+    ks: tuple[int, ...] = (10, 20)
+
+    def data_filters(self) -> dict[str, Any]:
+        """The ``DataSpec`` fields the preset sets."""
+        return {
+            "binarize_threshold": self.binarize_threshold,
+            "min_user_interactions": self.min_user_interactions,
+            "min_item_interactions": self.min_item_interactions,
+        }
+
+
+PROTOCOL_PRESETS: dict[str, ProtocolPreset] = {
+    "afrl_loo_sampled99": ProtocolPreset(
+        name="afrl_loo_sampled99",
+        description="AFRL (SIGIR'24): ratings >= 4 as positives, users with >= 10 positives, "
+        "latest positive to test, second latest to validation, 1 + 99 sampled ranking with "
+        "seeded negatives",
+        binarize_threshold=4.0,
+        min_user_interactions=10,
+        min_item_interactions=0,
+        split="loo",
+        split_params={"valid": True, "ties": "file_order", "min_train": 1},
+        eval_mode="sampled",
+        n_negatives=99,
+        eval_seed=0,
+        ks=(10, 20),
+    )
+}
+"""Named paper protocols (see :class:`ProtocolPreset`)."""
+
+
+def protocol_preset(name: str) -> ProtocolPreset:
+    """The preset called ``name``.
+
+    Raises:
+        ConfigError: unknown name (the message lists the known ones).
+    """
+    if name not in PROTOCOL_PRESETS:
+        raise ConfigError(
+            f"unknown protocol preset {name!r}; known: {', '.join(sorted(PROTOCOL_PRESETS))}"
+        )
+    return PROTOCOL_PRESETS[name]

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from recunlearn.data.splits import protocol_preset
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -29,3 +31,18 @@ class EvalSpec(_Spec):
     n_negatives: int = Field(99, ge=1)
     seed: int = 0
     topk: int = Field(20, ge=0)
+
+    @classmethod
+    def from_preset(cls, name: str) -> EvalSpec:
+        """The evaluation of a protocol preset (:data:`recunlearn.data.splits.PROTOCOL_PRESETS`).
+
+        Raises:
+            ConfigError: unknown preset.
+        """
+        preset = protocol_preset(name)
+        return cls(
+            mode=preset.eval_mode,
+            ks=list(preset.ks),
+            n_negatives=preset.n_negatives,
+            seed=preset.eval_seed,
+        )

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from recunlearn.data.spec import DataSpec, SplitSpec
+from recunlearn.data.splits import protocol_preset
 from recunlearn.evaluation.spec import EvalSpec
 from recunlearn.protect.adversarial.config import AdversaryConfig
 
@@ -38,6 +39,29 @@ class RunSpec(BaseModel):
     model_options: dict[str, Any] = Field(default_factory=dict)
     evaluation: EvalSpec = Field(default_factory=EvalSpec)
     adversary: AdversaryConfig | None = None
+
+    @classmethod
+    def from_preset(
+        cls,
+        preset: str,
+        data: DataSpec,
+        model: str = "mf",
+        model_options: dict[str, Any] | None = None,
+    ) -> RunSpec:
+        """A run under a named protocol preset (e.g. ``"afrl_loo_sampled99"``): the preset's
+        data filters replace ``data``'s, and its split and evaluation are used.
+
+        Raises:
+            ConfigError: unknown preset.
+        """
+        found = protocol_preset(preset)
+        return cls(
+            data=data.model_copy(update=found.data_filters()),
+            split=SplitSpec(protocol=found.split, params=dict(found.split_params)),
+            model=model,
+            model_options=dict(model_options or {}),
+            evaluation=EvalSpec.from_preset(preset),
+        )
 
     def fingerprint(self) -> str:
         """A short hash of the canonical JSON of this spec (the config hash of a record).
