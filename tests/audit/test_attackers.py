@@ -121,6 +121,10 @@ class TestAdvXMLP(AttackerContract):
     name = "advx_mlp"
 
 
+class TestAFRLMLP(AttackerContract):
+    name = "afrl_mlp"
+
+
 def test_every_registered_attacker_has_a_contract_test() -> None:
     tested = {
         c.name

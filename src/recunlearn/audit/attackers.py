@@ -260,6 +260,7 @@ DEFAULT_ATTACKERS: tuple[str, ...] = tuple(ATTACKERS)
 """Every built-in general-purpose attacker (the default of :func:`recunlearn.audit.audit`)."""
 
 ATTACKERS.register_lazy("advx_mlp", "recunlearn.audit.advx_attacker:ADVX_ATTACKER")
+ATTACKERS.register_lazy("afrl_mlp", "recunlearn.audit.afrl_attacker:AFRL_ATTACKER")
 
 QUICK_ATTACKERS: tuple[str, ...] = ("paper_mlp", "logreg")
 """The papers' attacker plus the cheapest strong one (``--quick``)."""
