@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -208,3 +209,37 @@ def test_errors_go_to_stderr_and_results_to_stdout(tmp_path):
     )
     assert bad.returncode == 2
     assert "unknown model 'nope'" in bad.stderr and bad.stdout == ""
+
+
+def test_unlearn_with_a_per_user_requirements_table(tmp_path):
+    source = tmp_path / "run"
+    invoke("train", "--model", "mf", "--epochs", "1", "--quiet", "--out", str(source))
+    ids = pd.read_parquet(source / "user_embeddings.parquet")["user_id"].tolist()
+    table = tmp_path / "reqs.csv"
+    # most users ask for gender, a third of them for age as well; occupation: one user only
+    rows = [f"{u},gender+age" if k % 3 == 0 else f"{u},gender" for k, u in enumerate(ids[1:])]
+    table.write_text("user_id,requirement\n" + f"{ids[0]},occupation\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "u"
+    common = ["--method", "linear-erasure", "--attackers", "logreg", "--no-heldout"]
+    result = invoke(
+        "unlearn", str(source), "--requirements", str(table), "--out", str(out), *common
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "per-user requirements" in text and "occupation (1)" in text and "leakage guard" in text
+    assert "occupation: NOT AUDITED (1 users asked for it" in text
+    assert (out / "requirements.csv").exists() and "Not audited" in (out / "leakage.md").read_text()
+    table.write_text("user_id,requirement\n1,gender\n2,religion\n")
+    bad = invoke("unlearn", str(source), "--requirements", str(table), "--out", str(out) + "2")
+    assert bad.exit_code == 2
+    message = " ".join(bad.output.split())
+    assert str(table) in message and "line 3" in message and "religion" in message
+    assert not (tmp_path / "u2").exists()
+    table.write_text("user_id,requirement\n1,gender\n2,age\n")
+    few = invoke("unlearn", str(source), "--requirements", str(table), "--out", str(out) + "3")
+    assert few.exit_code == 2 and "cannot attack any attribute" in " ".join(few.output.split())
+    both = invoke(
+        "unlearn", str(source), "--forget", "gender", "--requirements", str(table),
+        "--out", str(tmp_path / "u4"),
+    )  # fmt: skip
+    assert both.exit_code != 0 and "exactly one" in " ".join(both.output.split())

@@ -76,3 +76,42 @@ def test_bad_method_writes_nothing(source, tmp_path):
     with pytest.raises(ConfigError, match="unknown attribute"):
         unlearn_run(source, "dp", "religion", tmp_path / "y")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_per_user_requirements_run_directory_and_guard_over_the_askers(source, tmp_path):
+    table = tmp_path / "reqs.csv"
+    ids = rundir.read_embeddings(source / rundir.USER_EMBEDDINGS)[0]
+    rows = ["user_id,requirement"]
+    rows += [f"{u},gender" for u in ids[0::3]] + [f"{u},gender+age" for u in ids[1::3]]
+    table.write_text("\n".join(rows) + "\n")  # the third of the users ask for nothing
+    out = tmp_path / "personal"
+    result = unlearn_run(
+        source,
+        "linear-erasure",
+        None,
+        out,
+        requirements=table,
+        guard=GuardSettings(("logreg",), n_folds=3),
+    )
+    original = rundir.read_embeddings(source / rundir.USER_EMBEDDINGS)[1]
+    protected = result.protected.numpy()
+    np.testing.assert_allclose(protected[2::3], original[2::3], rtol=1e-6)  # nobody asked
+    assert not np.allclose(protected[0::3], original[0::3])
+    config = json.loads((out / rundir.CONFIG).read_text())["unlearning"]
+    assert config["requirement"] is None and config["requirements"] == "requirements.csv"
+    assert config["groups"] == {"(none)": 50, "gender": 50, "gender+age": 50}
+    written = (out / "requirements.csv").read_text().splitlines()
+    assert written[0] == "user_id,requirement" and written[1] == f"{ids[0]},gender"
+    guard = json.loads((out / "leakage.json").read_text())
+    assert sorted(row["attribute"] for row in guard["table"]) == ["age", "gender"]
+    used = guard["reports"]["after"]["meta"]["per_attribute"]
+    # each attribute is attacked over the users who asked for it, and only those
+    assert used["gender"]["n_labelled"] == 100 and used["age"]["n_labelled"] == 50
+
+
+def test_per_user_requirements_need_exactly_one_of_forget_and_a_table(source, tmp_path):
+    with pytest.raises(ConfigError, match="either"):
+        unlearn_run(source, "dp", None, tmp_path / "x")
+    with pytest.raises(ConfigError, match="either"):
+        unlearn_run(source, "dp", "gender", tmp_path / "x", requirements=tmp_path / "r.csv")
+    assert list(tmp_path.iterdir()) == []

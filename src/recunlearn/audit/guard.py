@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,8 @@ class LeakageCheck:
         after: the protected matrix, transductive.
         transfer: attackers fitted on the original rows, tested on the protected ones.
         heldout: a protection fitted without the test users' labels, tested on them.
+        skipped: attributes of the requirement that could not be attacked, with the reason
+            (per-user requirements that too few users asked for).
     """
 
     attributes: tuple[str, ...]
@@ -77,6 +79,7 @@ class LeakageCheck:
     before: LeakageReport | None = None
     transfer: LeakageReport | None = None
     heldout: LeakageReport | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
         """One row per attribute: chance, signed distances in points per view, the worst
@@ -114,6 +117,7 @@ class LeakageCheck:
             "attributes": list(self.attributes),
             "table": self.table().replace({np.nan: None}).to_dict(orient="records"),
             "worst_distance": self.worst_distance(),
+            **({"skipped": dict(self.skipped)} if self.skipped else {}),
             "reports": {
                 name: report.to_dict()
                 for name, report in (
@@ -158,6 +162,8 @@ def check_leakage(
     seed: int = 0,
     n_jobs: int = 1,
     audit_original: bool = True,
+    rare_classes: Literal["error", "drop"] = "error",
+    skipped: dict[str, str] | None = None,
 ) -> LeakageCheck:
     """Audit a protected matrix in every view (see the module docstring).
 
@@ -175,10 +181,13 @@ def check_leakage(
         audit_original: with ``original``, also audit it (``before``); False keeps only the
             transfer view (when the original's audit exists elsewhere, e.g. a benchmark's
             ``original`` cell).
+        rare_classes: in the k-fold views, a class with fewer labelled users than folds is an
+            ``"error"`` or is ``"drop"``-ped (see :func:`recunlearn.audit.audit`).
+        skipped: attributes left out by the caller, with the reason (kept in the check).
     """
     names = list(requirement)
     common = dict(select=names, seeds=(seed,), progress=False, n_jobs=n_jobs)
-    kfold = dict(common, n_folds=n_folds)
+    kfold = dict(common, n_folds=n_folds, rare_classes=rare_classes)
     after = audit(protected, attributes, attackers=list(attackers), **kfold)
     before = transfer = held = None
     if original is not None:
@@ -190,7 +199,7 @@ def check_leakage(
     if heldout is not None:
         matrix, hidden = heldout
         held = audit(matrix, attributes, attackers=list(attackers), test_users=hidden, **common)
-    return LeakageCheck(tuple(names), after, before, transfer, held)
+    return LeakageCheck(tuple(names), after, before, transfer, held, dict(skipped or {}))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ def show_leakage(check: LeakageCheck, max_leakage: float | None = None) -> None:
         HEADER,
         leakage_rows(check),
     )
+    for name, reason in check.skipped.items():
+        warn(f"{name}: NOT AUDITED ({reason})")
     for row in check.table().to_dict(orient="records"):
         if row["verdict"] == "flipped":
             warn(

@@ -4,6 +4,10 @@ The new run is audited before it is written (the leakage guard): the table shows
 the worst attacker's distance from chance before and after, in the held-out and the transfer
 views; a warning goes to stderr when leakage rose, stayed or flipped, and ``--max-leakage``
 turns a distance above the bound into exit code 3 (the run is still written, marked so).
+
+``--requirements reqs.csv`` (columns ``user_id,requirement``, e.g. ``gender+age``; empty or
+absent = nothing) protects each user's row under that user's own requirement instead of one
+``--forget`` for everyone; the guard then attacks each attribute over the users who asked.
 """
 
 from __future__ import annotations
@@ -22,8 +26,17 @@ from recunlearn.report.format import value as fmt
 
 def unlearn(
     run: Annotated[Path, typer.Argument(help="trained run directory")],
-    forget: Annotated[str, typer.Option(help="attributes to forget, e.g. gender,age")],
     out: Annotated[Path, typer.Option(help="new run directory to create")],
+    forget: Annotated[
+        str | None, typer.Option(help="attributes to forget for every user, e.g. gender,age")
+    ] = None,
+    requirements: Annotated[
+        Path | None,
+        typer.Option(
+            help="per-user requirements: a CSV with columns user_id,requirement (e.g. "
+            "gender+age; empty = none), instead of --forget"
+        ),
+    ] = None,
     method: Annotated[
         str | None,
         typer.Option(help="a registered method (default: the library's default remover)"),
@@ -65,9 +78,11 @@ def unlearn(
     method = method or DEFAULT_UNLEARNER
     if no_guard and max_leakage is not None:
         fail("--max-leakage needs the guard: drop --no-guard")
+    if (forget is None) == (requirements is None):
+        fail("give exactly one of --forget (everyone) and --requirements (a per-user table)")
     try:
         options = parse_assignments(option, "--set")
-        requirement = Requirement.parse(forget)
+        requirement = None if forget is None else Requirement.parse(forget)
         chosen = DEFAULT_ATTACKERS if attackers == "all" else tuple(attackers.split(","))
         guard = None if no_guard else GuardSettings(chosen, heldout_fraction=0.2 if heldout else 0)
         result = unlearn_run(
@@ -81,12 +96,18 @@ def unlearn(
             guard=guard,
             data_dir=data_dir,
             attributes_path=data_attributes,
+            requirements=requirements,
         )
     except (RecunlearnError, OSError, ValueError) as exc:
         fail(exc)
     dataset = result.source.dataset
+    if requirement is not None:
+        what = f"forget {requirement.label}"
+    else:
+        groups = result.metrics["requirements"]
+        what = "per-user requirements: " + ", ".join(f"{k} ({v})" for k, v in groups.items())
     print_table(
-        f"{dataset.label} · {result.source.spec.model} · {method} · forget {requirement.label}",
+        f"{dataset.label} · {result.source.spec.model} · {method} · {what}",
         ["test", "before", "after"],
         [
             [m, fmt(result.before.summary[m], True), fmt(result.after.summary[m], True)]

@@ -10,6 +10,12 @@ Nothing protected is written unaudited: unless disabled, the leakage guard
 (:func:`recunlearn.audit.guard.check_leakage`) attacks the protected matrix with the full
 attacker suite in the transductive, held-out and transfer views, and its verdicts are written
 beside the matrix (``leakage.json``, ``leakage.md``).
+
+Per-user requirements (``requirements=``, a ``user_id,requirement`` table): each user's row is
+protected under that user's own requirement (:func:`recunlearn.protect.personal.assemble`; the
+per-user methods answer in one pass). The guard then attacks each attribute over the users
+who asked for it (the others' labels are not used), in the same views; the table is copied to
+``requirements.csv`` in the new run directory.
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import torch
 
 from recunlearn.audit.guard import GuardSettings, LeakageCheck, check_leakage
 from recunlearn.core.atomic import check_writable
-from recunlearn.data.types import Dataset
+from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.data.types import MISSING_CODE, Dataset
 from recunlearn.evaluation.evaluator import EvalResult
 from recunlearn.experiments import rundir
 from recunlearn.experiments.train import (
@@ -34,6 +43,7 @@ from recunlearn.experiments.train import (
     recommendations_frame,
     resolved_config,
 )
+from recunlearn.protect.personal import PersonalRequirement, assemble
 from recunlearn.protect.posthoc.base import (
     AttributeLabels,
     Unlearner,
@@ -46,6 +56,8 @@ from recunlearn.protect.posthoc.registry import make_unlearner
 from recunlearn.protect.requirement import Requirement
 from recunlearn.report.guard import leakage_markdown
 
+REQUIREMENTS_CSV = "requirements.csv"
+
 
 @dataclass
 class UnlearnedRun:
@@ -53,13 +65,14 @@ class UnlearnedRun:
 
     source: TrainedRun
     unlearner: Unlearner
-    requirement: Requirement
+    requirement: Requirement | None
     protected: torch.Tensor
     before: EvalResult
     after: EvalResult
     metrics: dict[str, Any]
     leakage: LeakageCheck | None = None
     path: Path | None = None
+    personal: PersonalRequirement | None = None
 
 
 def _evaluate(run: TrainedRun, matrix: torch.Tensor | None) -> EvalResult:
@@ -95,7 +108,7 @@ def _unlearner_log(unlearner: Unlearner) -> dict[str, Any]:
 def unlearn_run(
     source: str | Path,
     method: str,
-    forget: Requirement | str | list[str],
+    forget: Requirement | str | list[str] | None,
     out: str | Path | None = None,
     *,
     options: dict[str, Any] | None = None,
@@ -105,13 +118,15 @@ def unlearn_run(
     guard: GuardSettings | None = GuardSettings(),
     data_dir: str | Path | None = None,
     attributes_path: str | Path | None = None,
+    requirements: PersonalRequirement | str | Path | None = None,
 ) -> UnlearnedRun:
     """Protect a trained run's user embeddings and write the result as a new run directory.
 
     Args:
         source: a trained run directory.
         method: a name of :data:`recunlearn.protect.posthoc.registry.UNLEARNERS`.
-        forget: the attributes to forget (``"gender,age"``).
+        forget: the attributes to forget for every user (``"gender,age"``); None with
+            ``requirements``.
         out: the new run directory (nothing written when None).
         options: the unlearner's options.
         store: a brick-store folder (methods with ``uses_store``): per-attribute state is
@@ -122,30 +137,60 @@ def unlearn_run(
             audit (the run directory then says so).
         data_dir, attributes_path: where the source run's data is now, when it moved since
             the run was trained (see :func:`recunlearn.experiments.train.load_trained`).
+        requirements: per-user requirements instead of ``forget``: a
+            :class:`~recunlearn.protect.personal.PersonalRequirement` or a ``user_id,
+            requirement`` CSV file (users not in it ask for nothing).
+
+    Raises:
+        ConfigError: both or neither of ``forget`` and ``requirements``.
+        DataError: a requirements file naming unknown users or attributes (file and row).
     """
+    if (forget is None) == (requirements is None):
+        raise ConfigError("give either the attributes to forget or a per-user requirements table")
     if out is not None:
         check_writable(out, overwrite=overwrite)
-    requirement = Requirement.parse(forget)
+    requirement = None if forget is None else Requirement.parse(forget)
     unlearner = make_unlearner(method, **(options or {}))
     run = load_trained(source, dataset=dataset, data_dir=data_dir, attributes_path=attributes_path)
+    personal = None if requirements is None else personal_requirement(requirements, run.dataset)
     original = run.model.user_embeddings()
     started = time.perf_counter()
-    scorer = model_scorer(run.model, run.split.test.known)
+    scorer = run_scorer(run)
     labels = labels_from_dataset(run.dataset)
     unlearner.fit(original, labels, scorer=scorer, store=store)
-    protected = unlearner.transform(requirement)
+    served: dict[str, Any] = {}
+    if personal is None:
+        assert requirement is not None
+        protected = unlearner.transform(requirement)
+    else:
+        protected = assemble(unlearner, original, personal, log=served)
     seconds = time.perf_counter() - started
     leakage = None
-    if guard is not None:
+    if guard is not None and personal is None:
+        assert requirement is not None
         leakage = guard_check(
             run, method, options or {}, requirement, original, protected, labels, guard, store
+        )
+    elif guard is not None and personal is not None:
+        leakage = personal_guard_check(
+            run, method, options or {}, personal, original, protected, labels, guard, store
         )
     before, after = _evaluate(run, None), _evaluate(run, protected)
     metrics = {
         "dataset": run.dataset.label,
         "model": run.spec.model,
         "method": method,
-        "requirement": list(requirement.attributes),
+        "requirement": None if requirement is None else list(requirement.attributes),
+        **(
+            {}
+            if personal is None
+            else {
+                "requirements": {
+                    "+".join(names) or "(none)": int(len(rows)) for names, rows in personal.groups()
+                },
+                "serve_seconds": served.get("seconds"),
+            }
+        ),
         "options": unlearner.config.model_dump(mode="json"),
         "before": before.summary,
         "after": after.summary,
@@ -161,10 +206,147 @@ def unlearn_run(
             "guard": asdict(guard),
         },
     }
-    result = UnlearnedRun(run, unlearner, requirement, protected, before, after, metrics, leakage)
+    result = UnlearnedRun(
+        run, unlearner, requirement, protected, before, after, metrics, leakage, None, personal
+    )
     if out is not None:
         write_unlearned(result, Path(out), overwrite=overwrite)
     return result
+
+
+def run_scorer(run: TrainedRun) -> Any:
+    """The differentiable scorer of a run's model for unlearners: known (training and
+    validation) items at -inf, and the training interactions for methods trained by BPR
+    through the frozen model (AFRL, SM)."""
+    return model_scorer(
+        run.model, run.split.test.known, train=run.split.train, valid=run.split.valid
+    )
+
+
+def personal_requirement(
+    requirements: PersonalRequirement | str | Path, dataset: Dataset
+) -> PersonalRequirement:
+    """A per-user requirement over ``dataset``'s users and attributes (a CSV path is read).
+
+    Raises:
+        DataError: the file's problems (naming the file, the row and the field).
+        ConfigError: a table built for another number of users.
+    """
+    names = [a.name for a in dataset.attributes]
+    if isinstance(requirements, PersonalRequirement):
+        if requirements.n_users != dataset.n_users:
+            raise ConfigError(
+                f"the requirement table has {requirements.n_users} users, the run {dataset.n_users}"
+            )
+        return requirements
+    return PersonalRequirement.read_csv(requirements, dataset.user_ids, names)
+
+
+def asking_attributes(
+    dataset: Dataset,
+    personal: PersonalRequirement,
+    *,
+    n_folds: int = 5,
+    hidden: np.ndarray | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The attributes the guard can attack over the users who asked for them.
+
+    Returns:
+        ``{attribute: (Attribute, values)}`` with the labels of the users who did not ask set
+        to unknown, and ``{attribute: reason}`` for attributes someone asked for that cannot
+        be attacked (fewer than two classes with ``n_folds`` labelled askers, or, with the
+        held-out users ``hidden``, a side without two classes).
+    """
+    out: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    for name in personal.attributes:
+        asking = personal.asking(name)
+        if not asking.any():
+            continue
+        attribute = dataset.attribute(name)
+        values = np.array(dataset.labels(name), copy=True)
+        values[~asking] = MISSING_CODE if attribute.kind == "categorical" else np.nan
+        reason = _unauditable(values, attribute.kind, n_folds, hidden)
+        if reason is None:
+            out[name] = (attribute, values)
+        else:
+            skipped[name] = f"{int(asking.sum())} users asked for it; {reason}"
+    return out, skipped
+
+
+def _unauditable(
+    values: np.ndarray, kind: str, n_folds: int, hidden: np.ndarray | None
+) -> str | None:
+    """Why an attribute cannot be attacked over its askers (None when it can)."""
+    known = values >= 0 if kind == "categorical" else ~np.isnan(values)
+    if kind != "categorical":
+        return None if known.sum() >= max(n_folds, 2) else f"{int(known.sum())} have a label"
+    counts = np.bincount(values[known].astype(np.int64)) if known.any() else np.zeros(0)
+    if int((counts >= n_folds).sum()) < 2:
+        return f"fewer than two classes have {n_folds} labelled askers (the folds)"
+    if hidden is not None:
+        for side, mask in (("held-out", hidden), ("other", ~hidden)):
+            if len(np.unique(values[known & mask])) < (2 if side == "other" else 1):
+                return f"the {side} users have too few labelled askers"
+    return None
+
+
+def personal_guard_check(
+    run: TrainedRun,
+    method: str,
+    options: dict[str, Any],
+    personal: PersonalRequirement,
+    original: torch.Tensor,
+    protected: torch.Tensor,
+    labels: dict[str, AttributeLabels],
+    guard: GuardSettings,
+    store: str | Path | None = None,
+    *,
+    transfer: bool = True,
+    audit_original: bool = True,
+) -> LeakageCheck:
+    """The leakage guard of a per-user protection: each attribute attacked over the users who
+    asked for it (transductive, transfer and held-out views, the last one from a second fit
+    without the hidden users' labels, served with the same requirements). Classes with fewer
+    askers than folds are dropped from the k-fold views (counted in the reports' meta).
+
+    Attributes that too few users asked for to be attacked are left out and listed in the
+    check's ``skipped``.
+
+    Raises:
+        DataError: no attribute can be attacked (nobody, or too few users, asked).
+    """
+    hidden = None
+    if guard.heldout_fraction > 0:
+        hidden = heldout_users(len(original), guard.heldout_fraction, guard.seed)
+    attributes, skipped = asking_attributes(
+        run.dataset, personal, n_folds=guard.n_folds, hidden=hidden
+    )
+    if not attributes:
+        reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "nobody asked"
+        raise DataError(
+            f"the leakage guard cannot attack any attribute over the users who asked for it "
+            f"({reasons}); ask for it with more users, or write without the guard"
+        )
+    heldout = None
+    if hidden is not None:
+        second = make_unlearner(method, **options)
+        second.fit(original, hide_labels(labels, hidden), scorer=run_scorer(run), store=store)
+        heldout = (assemble(second, original, personal), hidden)
+    return check_leakage(
+        protected,
+        attributes,
+        list(attributes),
+        original=original if transfer else None,
+        heldout=heldout,
+        attackers=guard.attackers,
+        n_folds=guard.n_folds,
+        seed=guard.seed,
+        n_jobs=guard.n_jobs,
+        audit_original=audit_original,
+        rare_classes="drop",
+        skipped=skipped,
+    )
 
 
 def guard_check(
@@ -190,8 +372,7 @@ def guard_check(
     if guard.heldout_fraction > 0:
         hidden = heldout_users(len(original), guard.heldout_fraction, guard.seed)
         second = make_unlearner(method, **options)
-        scorer = model_scorer(run.model, run.split.test.known)
-        second.fit(original, hide_labels(labels, hidden), scorer=scorer, store=store)
+        second.fit(original, hide_labels(labels, hidden), scorer=run_scorer(run), store=store)
         heldout = (second.transform(requirement), hidden)
     return check_leakage(
         protected,
@@ -223,6 +404,11 @@ def write_unlearned(result: UnlearnedRun, out: Path, *, overwrite: bool = False)
         "method": result.metrics["method"],
         "options": result.metrics["options"],
         "requirement": result.metrics["requirement"],
+        **(
+            {}
+            if result.personal is None
+            else {"requirements": REQUIREMENTS_CSV, "groups": result.metrics["requirements"]}
+        ),
         "source_run": str(Path(run.path).resolve()),
         "source_config_hash": _source_hash(run),
     }
@@ -240,6 +426,10 @@ def write_unlearned(result: UnlearnedRun, out: Path, *, overwrite: bool = False)
     }
     if (run.path / rundir.ITEM_EMBEDDINGS).exists():
         files[rundir.ITEM_EMBEDDINGS] = run.path / rundir.ITEM_EMBEDDINGS
+    if result.personal is not None:
+        files[REQUIREMENTS_CSV] = pd.DataFrame(
+            {"user_id": run.dataset.user_ids, "requirement": result.personal.labels()}
+        )
     if result.leakage is not None:
         files[rundir.LEAKAGE_JSON] = result.leakage.to_dict()
         files[rundir.LEAKAGE_MD] = leakage_markdown(result.leakage) + "\n"

@@ -63,4 +63,7 @@ def leakage_markdown(check: LeakageCheck) -> str:
         "",
         f"Worst distance over the protected views: {points(check.worst_distance())} points.",
     ]
+    if check.skipped:
+        lines += ["", "Not audited (too few users asked for them):", ""]
+        lines += [f"- {name}: {reason}" for name, reason in check.skipped.items()]
     return "\n".join(lines)

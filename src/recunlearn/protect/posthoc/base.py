@@ -72,26 +72,51 @@ Scorer = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """(user indices, full user table) -> differentiable scores (len(users) x n_items)."""
 
 
-def model_scorer(model: Any, known: Any | None = None) -> Scorer:
+class ModelScorer:
     """A differentiable scorer of a fitted recommender for a replacement user table.
+
+    Calling it gives ``(users, table) -> scores`` with the ``known`` items at -inf (a
+    :data:`Scorer`); :meth:`raw` gives the unmasked scores. ``train`` (the training
+    interactions) and ``valid`` (the validation set) are there for methods that train through
+    the frozen model by BPR and select on validation NDCG (AFRL, SM, FFVAE).
 
     Args:
         model: a fitted :class:`~recunlearn.models.base.Recommender`.
         known: optional users x items CSR matrix of items to exclude (set to -inf), e.g.
-            ``split.train``.
+            ``split.test.known``.
+        train: optional users x items CSR matrix of training interactions.
+        valid: optional :class:`~recunlearn.data.split_types.EvalSet` for model selection.
     """
 
-    def score(users: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-        model.module.eval()
-        scores = model._score_table(users, table)
-        if known is not None:
-            rows = known[users.numpy()].tocoo()
+    def __init__(
+        self, model: Any, known: Any | None = None, train: Any | None = None, valid: Any = None
+    ) -> None:
+        self.model = model
+        self.known = known
+        self.train = train
+        self.valid = valid
+
+    def raw(self, users: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        """Scores of every item for ``users`` under ``table`` (no mask, differentiable)."""
+        self.model.module.eval()
+        return self.model._score_table(users, table)
+
+    def __call__(self, users: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        scores = self.raw(users, table)
+        if self.known is not None:
+            rows = self.known[users.numpy()].tocoo()
             mask = torch.zeros(scores.shape, dtype=torch.bool)
             mask[torch.from_numpy(rows.row).long(), torch.from_numpy(rows.col).long()] = True
             scores = scores.masked_fill(mask, float("-inf"))
         return scores
 
-    return score
+
+def model_scorer(
+    model: Any, known: Any | None = None, *, train: Any | None = None, valid: Any = None
+) -> ModelScorer:
+    """A differentiable scorer of a fitted recommender for a replacement user table (see
+    :class:`ModelScorer`)."""
+    return ModelScorer(model, known, train, valid)
 
 
 class UnlearnerConfig(BaseModel):
