@@ -7,13 +7,15 @@ A new component is tested by one line in a test module::
     class TestMyModel(RecommenderContract):
         name = "my-model"        # its name in the registry
 
-:class:`RecommenderContract` (models), :class:`UnlearnerContract` (post-hoc methods) and
+:class:`RecommenderContract` (models), :class:`UnlearnerContract` (post-hoc methods),
+:class:`PersonalContract` (methods that answer a requirement per user) and
 :class:`AttackerContract` (audit attackers) read the component from its registry. Importing
 this package needs pytest (a development dependency).
 """
 
 from recunlearn.testing.attacker import AttackerContract
+from recunlearn.testing.personal import PersonalContract
 from recunlearn.testing.recommender import RecommenderContract
 from recunlearn.testing.unlearner import UnlearnerContract
 
-__all__ = ["AttackerContract", "RecommenderContract", "UnlearnerContract"]
+__all__ = ["AttackerContract", "PersonalContract", "RecommenderContract", "UnlearnerContract"]

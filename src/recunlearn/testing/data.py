@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 
 from recunlearn.data.split_types import EvalSet, Split
 from recunlearn.data.types import Attribute, Dataset, Interactions
@@ -90,3 +91,50 @@ def planted_matrix(
         "age_raw": AttributeLabels(Attribute("age_raw", "continuous"), age_raw),
     }
     return matrix.astype(np.float32), labels
+
+
+class LinearScorer:
+    """A frozen dot-product recommender for methods trained through one (AFRL, SM, FFVAE), with
+    the interface of :class:`~recunlearn.protect.posthoc.base.ModelScorer`.
+
+    Item vectors are drawn at random; each user's training interactions are the ``per_user``
+    items it scores highest under ``matrix`` (plus noise), its validation target the next one,
+    so a replacement matrix that keeps the users' preferences keeps the rankings.
+
+    Args:
+        matrix: the users' original rows (n_users x d).
+        n_items: catalogue size.
+        per_user: training items per user.
+        seed: seed of the item vectors and of the noise.
+    """
+
+    def __init__(
+        self, matrix: np.ndarray, n_items: int = 40, per_user: int = 6, seed: int = 0
+    ) -> None:
+        rng = np.random.default_rng(seed)
+        matrix = np.asarray(matrix, dtype=np.float32)
+        n_users = len(matrix)
+        self.items = torch.from_numpy(rng.normal(size=(n_items, matrix.shape[1])).astype("f4"))
+        noisy = matrix @ self.items.numpy().T + rng.normal(0, 0.5, (n_users, n_items))
+        order = np.argsort(-noisy, axis=1)
+        rows = np.repeat(np.arange(n_users), per_user)
+        shape = (n_users, n_items)
+        ones = np.ones(len(rows), np.float32)
+        self.train = sp.csr_matrix((ones, (rows, order[:, :per_user].ravel())), shape=shape)
+        target = sp.csr_matrix(
+            (np.ones(n_users, np.float32), (np.arange(n_users), order[:, per_user])), shape=shape
+        )
+        users = np.arange(n_users)
+        self.valid = EvalSet(users, self.train, target)
+        self.known = (self.train + target).tocsr()
+
+    def raw(self, users: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        """Scores of every item (differentiable in ``table``)."""
+        return table[users].to(torch.float32) @ self.items.T
+
+    def __call__(self, users: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        scores = self.raw(users, table)
+        rows = self.known[users.numpy()].tocoo()
+        mask = torch.zeros(scores.shape, dtype=torch.bool)
+        mask[torch.from_numpy(rows.row).long(), torch.from_numpy(rows.col).long()] = True
+        return scores.masked_fill(mask, float("-inf"))

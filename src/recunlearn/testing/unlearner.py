@@ -6,7 +6,9 @@ A method is tested by one line (plus its fast options) in the test suite::
         name = "dp"
 
 ``name`` is the method's name in :data:`recunlearn.protect.posthoc.registry.UNLEARNERS`;
-``fast_options`` keep the checks quick (few steps).
+``fast_options`` keep the checks quick (few steps); ``needs_scorer`` marks methods trained
+through the frozen recommender (they get a :class:`~recunlearn.testing.data.LinearScorer` and
+must refuse to fit without one).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import torch
 from recunlearn.core.errors import ConfigError, DataError
 from recunlearn.protect.posthoc.base import AttributeLabels, Unlearner
 from recunlearn.protect.posthoc.registry import UNLEARNERS, make_unlearner
-from recunlearn.testing.data import planted_matrix
+from recunlearn.testing.data import LinearScorer, planted_matrix
 
 
 class UnlearnerContract:
@@ -31,6 +33,8 @@ class UnlearnerContract:
     name: ClassVar[str] = ""
     fast_options: ClassVar[dict[str, Any]] = {}
     """Options that keep the checks fast (e.g. few optimisation steps)."""
+    needs_scorer: ClassVar[bool] = False
+    """The method trains through the frozen recommender (``fit(..., scorer=...)``)."""
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -42,13 +46,19 @@ class UnlearnerContract:
         """The method with :attr:`fast_options` and ``options``."""
         return make_unlearner(self.name, **{**self.fast_options, **options})
 
+    def fit(self, unlearner: Unlearner, matrix: np.ndarray, labels: Any, **kwargs: Any) -> Any:
+        """``unlearner.fit`` with a scorer when the method needs one."""
+        if self.needs_scorer:
+            kwargs.setdefault("scorer", LinearScorer(matrix))
+        return unlearner.fit(matrix, labels, **kwargs)
+
     def test_registered(self) -> None:
         assert self.name in UNLEARNERS and UNLEARNERS.get(self.name).name == self.name
 
     def test_shape_and_determinism(self, planted) -> None:
         matrix, labels = planted
-        a = self.make(seed=3).fit(matrix, labels).transform("gender,age")
-        b = self.make(seed=3).fit(matrix, labels).transform(["age", "gender"])
+        a = self.fit(self.make(seed=3), matrix, labels).transform("gender,age")
+        b = self.fit(self.make(seed=3), matrix, labels).transform(["age", "gender"])
         assert a.shape == matrix.shape and a.dtype == torch.float32
         torch.testing.assert_close(a, b)
         assert torch.isfinite(a).all()
@@ -56,16 +66,16 @@ class UnlearnerContract:
     def test_unknown_attribute_is_a_config_error(self, planted) -> None:
         matrix, labels = planted
         with pytest.raises(ConfigError, match="unknown attribute"):
-            self.make().fit(matrix, labels).transform("religion")
+            self.fit(self.make(), matrix, labels).transform("religion")
 
     def test_bad_embeddings_are_refused(self, planted) -> None:
         matrix, labels = planted
         broken = matrix.copy()
         broken[3, 2] = np.nan
         with pytest.raises(DataError, match="NaN"):
-            self.make().fit(broken, labels)
+            self.fit(self.make(), broken, labels)
         with pytest.raises(DataError, match="labels"):
-            self.make().fit(matrix[:-1], labels)
+            self.fit(self.make(), matrix[:-1], labels, scorer=None)
 
     def test_unknown_option_is_refused(self) -> None:
         with pytest.raises(ConfigError):
@@ -79,7 +89,14 @@ class UnlearnerContract:
         matrix, labels = planted
         unlearner = self.make()
         if unlearner.uses_store:
-            unlearner.fit(matrix, labels, store=tmp_path / "store")
+            self.fit(unlearner, matrix, labels, store=tmp_path / "store")
         else:
             with pytest.raises(ConfigError, match="store is not used"):
-                unlearner.fit(matrix, labels, store=tmp_path / "store")
+                self.fit(unlearner, matrix, labels, store=tmp_path / "store")
+
+    def test_a_method_trained_through_the_recommender_needs_a_scorer(self, planted) -> None:
+        matrix, labels = planted
+        if not self.needs_scorer:
+            pytest.skip("the method does not train through the recommender")
+        with pytest.raises(ConfigError, match="scorer"):
+            self.make().fit(matrix, labels)

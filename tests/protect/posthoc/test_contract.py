@@ -34,6 +34,12 @@ class TestD2DFR(UnlearnerContract):
     fast_options = {"steps": 10, "reg": 0.0, "batch_users": 128}
 
 
+class TestAFRL(UnlearnerContract):
+    name = "afrl"
+    fast_options = {"epochs": 2, "batch_size": 128, "validation": "none"}
+    needs_scorer = True
+
+
 def test_every_registered_method_has_a_contract_test() -> None:
     tested = {
         c.name

@@ -239,7 +239,7 @@ class PersonalRequirement:
         dropped = [a for a in self.attributes if a not in attributes and self.asking(a).any()]
         if dropped:
             raise ConfigError(
-                f"attribute(s) {dropped} are asked for but not among {list(attributes)}"
+                f"unknown attribute(s) {dropped} asked for; known here: {list(attributes)}"
             )
         columns = [
             self.mask[:, self.attributes.index(a)]

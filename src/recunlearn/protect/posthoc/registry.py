@@ -21,6 +21,8 @@ UNLEARNERS.register_lazy(
 )
 UNLEARNERS.register_lazy("dp", "recunlearn.protect.posthoc.dp:DP")
 UNLEARNERS.register_lazy("d2dfr", "recunlearn.protect.posthoc.d2dfr:D2DFR")
+# per-user methods (they also answer a requirement per user: protect.personal.assemble)
+UNLEARNERS.register_lazy("afrl", "recunlearn.protect.personal.afrl:AFRL")
 
 
 DEFAULT_UNLEARNER = "split-eraser"
