@@ -243,6 +243,39 @@ AFRL_ATTACKER = AttackerSpec(
 )
 """The AFRL attacker as an audit attacker (registered as ``afrl_mlp``; not a default one)."""
 
+AFRL_ATTACKER_OPTIONS = (
+    "lr", "weight_decay", "batch_size", "max_epochs", "min_epochs", "patience",
+    "validation_fraction", "standardize",
+)  # fmt: skip
+"""The settings of the AFRL attacker a caller may change (:func:`afrl_attacker_spec`)."""
+
+
+def afrl_attacker_spec(**options: Any) -> AttackerSpec:
+    """The AFRL attacker (named ``afrl_mlp``) with some settings changed, e.g.
+    ``max_epochs=30, min_epochs=10`` for quick checks; no option gives :data:`AFRL_ATTACKER`.
+
+    Raises:
+        ValueError: an option that is not in :data:`AFRL_ATTACKER_OPTIONS`.
+    """
+    unknown = sorted(set(options) - set(AFRL_ATTACKER_OPTIONS))
+    if unknown:
+        raise ValueError(
+            f"unknown AFRL attacker option(s) {unknown}; known: {', '.join(AFRL_ATTACKER_OPTIONS)}"
+        )
+    if not options:
+        return AFRL_ATTACKER
+
+    def classifier(seed: int) -> AFRLAttackerClassifier:
+        return AFRLAttackerClassifier(random_state=seed, **options)
+
+    def regressor(seed: int) -> AFRLAttackerRegressor:
+        return AFRLAttackerRegressor(random_state=seed, **options)
+
+    text = ", ".join(f"{k}={v}" for k, v in sorted(options.items()))
+    return AttackerSpec(
+        "afrl_mlp", f"{AFRL_ATTACKER.description} (changed: {text})", classifier, regressor, 2.0
+    )
+
 
 def requirement_auc(
     report: Any, attributes: Sequence[str], attacker: str = "afrl_mlp"

@@ -205,10 +205,52 @@ def expand(config: BenchConfig, base_dir: Path | None = None) -> list[Cell]:
         }
         label = f"{entry.key} · {timing.model} · dynamic requirements (timing)"
         add(Cell("timing", params, label, (base.hash,), base.runtime))
+    for cell in personal_cells(config, base_dir):
+        add(cell)
     for entry in config.extra:
         for cell in extra_cells(entry.kind, entry.grid, entry.params):
             add(cell)
     return order(cells.values())
+
+
+def personal_cells(config: BenchConfig, base_dir: Path | None) -> list[Cell]:
+    """The ``personal`` cells (one per base run of the section's datasets and models, seed and
+    method), each after its base run's ``train`` cell, which it shares with the grid."""
+    personal = config.personal
+    if personal is None:
+        return []
+    settings = personal.cell_params()
+    wanted = {m.lower() for m in personal.models} if personal.models else None
+    out: list[Cell] = []
+    for entry in config.datasets:
+        if personal.datasets is not None and entry.key not in personal.datasets:
+            continue
+        for model in config.models:
+            if wanted is not None and model.name.lower() not in wanted:
+                continue
+            for seed in config.seeds:
+                base = train_cell(entry, model.name, model.options, seed, base_dir)
+                out.append(base)
+                for method in personal.methods:
+                    options = (
+                        {}
+                        if method.name == "original"
+                        else resolved_options(method.name, {"seed": seed, **method.options})
+                    )
+                    params = {
+                        "base": base.hash,
+                        "dataset": entry.key,
+                        "data": base.params["spec"]["data"],
+                        "model": model.name.lower(),
+                        "seed": seed,
+                        "method": method.label,
+                        "unlearner": None if method.name == "original" else method.name,
+                        "options": options,
+                        "personal": settings,
+                    }
+                    label = f"{entry.key} · {model.name} · seed {seed} · per-user · {method.label}"
+                    out.append(Cell("personal", params, label, (base.hash,), base.runtime))
+    return out
 
 
 def adversarial_cells(
@@ -340,6 +382,11 @@ def check_attributes(
         check("audit.kept", config.audit.kept, ids)
     for n, adv in enumerate(config.adversarial):
         check(f"{config.adversarial_field(n)}.lambdas", adv.lambdas, adv.datasets or ids)
+    if config.personal is not None:
+        keys = config.personal.datasets or ids
+        check("personal.attributes", config.personal.attributes, keys)
+        for i, requirement in enumerate(config.personal.requirements or []):
+            check(f"personal.requirements[{i}]", parse_requirement(requirement), keys)
     if config.timing is not None:
         key = config.timing.dataset or ids[0]
         for i, requirement in enumerate(config.timing.sequence):

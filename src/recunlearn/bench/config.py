@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import itertools
 import typing
 from pathlib import Path
 from typing import Any, Literal
@@ -343,6 +344,109 @@ class TimingSettings(_Section):
         return value
 
 
+class PersonalSettings(_Section):
+    """Per-user requirements (the AFRL paper's Table 2): ``personal`` cells.
+
+    One cell per base run (dataset x model x seed of the grid) and method: the method is
+    fitted once, then serves every column -- each requirement given to every user, the empty
+    requirement, and a mixed table where each user draws one of the requirements at random --
+    evaluated under the base run's protocol and attacked with the AFRL paper's attacker
+    (``afrl_mlp``, AUC folded and averaged over the requirement's attributes) beside the audit
+    attackers (their worst case), transductively and in the held-out view.
+
+    Attributes:
+        datasets: dataset ids (default: every dataset).
+        models: base models of the grid's ``models`` (default: every one).
+        attributes: the attributes users choose from (the paper: gender, age, occupation).
+        requirements: the columns (default: every non-empty combination of ``attributes``,
+            by size: G, A, O, G+A, G+O, A+O, G+A+O).
+        empty: also a column where nobody asks for anything.
+        mixed: also a column where each user draws one of ``requirements`` (seeded by the
+            cell's seed).
+        methods: the rows (``original`` = the base model; any registered unlearner, served
+            per user: a per-user method in one pass, any other one per distinct requirement).
+        attackers: the audit attackers besides ``afrl_mlp`` (``all`` = every default one).
+        n_folds: folds of the transductive view.
+        heldout_fraction: share of users whose labels a second fit of the method does not see;
+            attackers train on the other users and are tested on them (0: no held-out view).
+        afrl_attacker: settings of the AFRL attacker that differ from the paper's (e.g.
+            ``{max_epochs: 20, min_epochs: 5}`` for a smoke grid; default: none).
+    """
+
+    datasets: list[str] | None = None
+    models: list[str] | None = None
+    attributes: list[str] = Field(
+        default_factory=lambda: ["gender", "age", "occupation"], min_length=1
+    )
+    requirements: list[RequirementInput] | None = None
+    empty: bool = True
+    mixed: bool = True
+    methods: list[MethodEntry] = Field(..., min_length=1)
+    attackers: Literal["all"] | list[str] = "all"
+    n_folds: int = Field(5, ge=2)
+    heldout_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    afrl_attacker: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("afrl_attacker")
+    @classmethod
+    def _attacker_options(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from recunlearn.audit.afrl_attacker import afrl_attacker_spec
+
+        afrl_attacker_spec(**value)
+        return value
+
+    @field_validator("requirements")
+    @classmethod
+    def _requirements(cls, value: list[RequirementInput] | None) -> list[RequirementInput] | None:
+        for item in value or []:
+            parse_requirement(item)
+        return value
+
+    @model_validator(mode="after")
+    def _requirements_among_attributes(self) -> PersonalSettings:
+        for i, item in enumerate(self.requirements or []):
+            outside = [a for a in parse_requirement(item) if a not in self.attributes]
+            if outside:
+                raise ValueError(
+                    f"requirements[{i}] names {outside}, not among attributes {self.attributes}"
+                )
+        return self
+
+    def columns(self) -> list[list[str]]:
+        """The requirement columns, each in the order of :attr:`attributes`."""
+        if self.requirements is None:
+            chosen = [
+                list(c)
+                for size in range(1, len(self.attributes) + 1)
+                for c in itertools.combinations(self.attributes, size)
+            ]
+        else:
+            rank = {a: i for i, a in enumerate(self.attributes)}
+            chosen = [
+                sorted(parse_requirement(r), key=lambda a: (rank.get(a, len(rank)), a))
+                for r in self.requirements
+            ]
+        return chosen
+
+    def attacker_names(self) -> list[str]:
+        """``afrl_mlp`` first, then the audit attackers."""
+        names = list(DEFAULT_ATTACKERS) if self.attackers == "all" else list(self.attackers)
+        return ["afrl_mlp", *[n for n in names if n != "afrl_mlp"]]
+
+    def cell_params(self) -> dict[str, Any]:
+        """What a ``personal`` cell records of these settings (hashed)."""
+        return {
+            "attributes": list(self.attributes),
+            "requirements": self.columns(),
+            "empty": self.empty,
+            "mixed": self.mixed,
+            "attackers": self.attacker_names(),
+            "n_folds": self.n_folds,
+            "heldout_fraction": self.heldout_fraction,
+            **({"afrl_attacker": dict(self.afrl_attacker)} if self.afrl_attacker else {}),
+        }
+
+
 class ExtraGrid(_Section):
     """Cells of a kind registered elsewhere (see :func:`recunlearn.bench.register_kind`).
 
@@ -374,6 +478,7 @@ class BenchConfig(_Section):
         audit: attacker settings of the ``unlearn`` cells.
         adversarial: the lambda grid (``adversarial`` cells).
         timing: the dynamic-requirement timing (``timing`` cells).
+        personal: per-user requirements (``personal`` cells on the grid's base runs).
         extra: cells of other registered kinds.
         peers: name -> folder of another tool's results on the same protocol (e.g. the JSON
             records of ``benchmarks/recbole_side_by_side.py``), relative to the benchmark
@@ -393,6 +498,7 @@ class BenchConfig(_Section):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     adversarial: list[AdversarialSettings] = Field(default_factory=list)
     timing: TimingSettings | None = None
+    personal: PersonalSettings | None = None
     extra: list[ExtraGrid] = Field(default_factory=list)
     peers: dict[str, str] = Field(default_factory=dict)
 
@@ -413,11 +519,14 @@ class BenchConfig(_Section):
 
     @model_validator(mode="after")
     def _datasets_needed(self) -> BenchConfig:
-        needs = self.models or self.methods or self.adversarial or self.timing
+        needs = self.models or self.methods or self.adversarial or self.timing or self.personal
         if needs and not self.datasets:
             raise ValueError(
-                "datasets: at least one is needed for models, methods, adversarial or timing"
+                "datasets: at least one is needed for models, methods, adversarial, timing or "
+                "personal"
             )
+        if self.personal is not None and not self.models:
+            raise ValueError("personal: its cells run on the base models of 'models' (none given)")
         return self
 
     def adversarial_field(self, index: int) -> str:
@@ -570,6 +679,8 @@ def check_names(config: BenchConfig, path: str | Path | None = None) -> None:
     if config.methods and not config.models:
         raise config_error(path, "models", "methods are given but no base model")
     sections = [("audit.attackers", config.audit.attackers)]
+    if config.personal is not None:
+        sections.append(("personal.attackers", config.personal.attackers))
     for i, adv in enumerate(config.adversarial):
         sections.append((f"{config.adversarial_field(i)}.attackers", adv.attackers))
     for field, chosen in sections:
@@ -598,10 +709,42 @@ def check_names(config: BenchConfig, path: str | Path | None = None) -> None:
             raise _unknown(path, "timing.model", "model", timing.model, models)
         if timing.dataset is not None and timing.dataset not in ids:
             raise _unknown(path, "timing.dataset", "dataset id", timing.dataset, ids)
+    if config.personal is not None:
+        _check_personal_names(config, config.personal, methods, models, path)
     kinds = sorted(KINDS)
     for i, entry in enumerate(config.extra):
         if entry.kind not in KINDS:
             raise _unknown(path, f"extra[{i}].kind", "cell kind", entry.kind, kinds)
+
+
+def _check_personal_names(
+    config: BenchConfig,
+    personal: PersonalSettings,
+    methods: list[str],
+    models: list[str],
+    path: str | Path | None,
+) -> None:
+    """Methods, dataset ids and base models of the ``personal`` section."""
+    ids = [d.key for d in config.datasets]
+    grid_models = [m.name.lower() for m in config.models]
+    labels = [m.label for m in personal.methods]
+    if len(set(labels)) != len(labels):
+        raise config_error(path, "personal.methods", f"method labels must be unique, got {labels}")
+    for i, entry in enumerate(personal.methods):
+        if entry.name not in methods:
+            raise _unknown(
+                path, f"personal.methods[{i}].method", "unlearning method", entry.name, methods
+            )
+        if entry.name == "original" and entry.options:
+            raise config_error(
+                path, f"personal.methods[{i}].options", "'original' takes no options"
+            )
+    for i, key in enumerate(personal.datasets or []):
+        if key not in ids:
+            raise _unknown(path, f"personal.datasets[{i}]", "dataset id", key, ids)
+    for i, name in enumerate(personal.models or []):
+        if name.lower() not in grid_models:
+            raise _unknown(path, f"personal.models[{i}]", "model of 'models'", name, grid_models)
 
 
 def _model_problems(name: str, options: dict[str, Any], where: str) -> list[str]:
@@ -647,6 +790,10 @@ def check_options(config: BenchConfig, path: str | Path | None = None) -> None:
     for i, entry in enumerate(config.methods):
         if entry.name != "original":
             problems += _method_problems(entry.name, entry.options, f"methods[{i}].options")
+    for i, entry in enumerate(config.personal.methods if config.personal else []):
+        if entry.name != "original":
+            where = f"personal.methods[{i}].options"
+            problems += _method_problems(entry.name, entry.options, where)
     if config.timing is not None:
         timing = config.timing
         problems += _model_problems(timing.model, timing.model_options, "timing.model_options")

@@ -207,9 +207,10 @@ class _InlineExecutor(Executor):
 
 # ------------------------------------------------------------------------------ planning
 def _uses_store(cell: Cell) -> bool:
-    """True for an ``unlearn`` cell whose method keeps bricks in the shared store."""
+    """True for an ``unlearn`` or ``personal`` cell whose method keeps bricks in the shared
+    store."""
 
-    method = cell.params.get("unlearner") if cell.kind == "unlearn" else None
+    method = cell.params.get("unlearner") if cell.kind in ("unlearn", "personal") else None
     return bool(method) and UNLEARNERS.get(method).uses_store
 
 

@@ -1,7 +1,7 @@
 """AFRL: defaults are the official code's, the paper's variants run, the frozen base and the
 scorer are only read, validation keeps the best epoch, and on planted data a requirement
-removes its attribute to chance (both sides, transductive and held-out) while the attributes
-it keeps stay readable."""
+removes its attribute to chance (transductive) and far below the original (held-out) while
+the attributes it keeps stay readable."""
 
 from __future__ import annotations
 
@@ -10,17 +10,13 @@ import pytest
 import torch
 from torch import nn
 
-from recunlearn.audit import audit
 from recunlearn.protect.personal.afrl import AFRL, AFRLConfig
 from recunlearn.protect.personal.training import ValidationSchedule
-from recunlearn.protect.posthoc.base import AttributeLabels, heldout_users, hide_labels
+from recunlearn.protect.posthoc.base import heldout_users, hide_labels
 from recunlearn.testing.data import LinearScorer, planted_matrix
+from tests.protect.personal.conftest import TOLERANCE, distance
 
 FAST = {"epochs": 2, "batch_size": 128, "validation": "none"}
-TOLERANCE = 7.0
-"""Points from chance allowed to the worst attacker (1,000 users, 3 folds: one attacker's null
-spread is ~1.6 points; AFRL's attribute embeddings keep a little of the other attributes)."""
-ATTACKERS = ("logreg", "svm_rbf", "knn", "afrl_mlp")
 
 
 def test_defaults_are_the_official_codes():
@@ -87,66 +83,37 @@ def test_the_best_validation_epoch_is_kept_and_bpr_trains_the_aggregator():
     assert losses[-1] < losses[0]
 
 
-@pytest.fixture(scope="module")
-def planted():
-    """1,000 users x 16 dims: gender and age planted (an attacker reads gender at ~84 % BAcc,
-    age at ~60 %), and a linear recommender whose preferences follow the rows."""
-    rng = np.random.default_rng(0)
-    n = 1000
-    gender, age = rng.integers(0, 2, n), rng.integers(0, 3, n)
-    matrix = rng.normal(size=(n, 16))
-    matrix[:, 0] += 1.0 * (2 * gender - 1)
-    matrix[:, 1] += 1.0 * (age - 1)
-    _, template = planted_matrix(n=10)
-    labels = {
-        "gender": AttributeLabels(template["gender"].attribute, gender),
-        "age": AttributeLabels(template["age"].attribute, age),
-    }
-    return matrix.astype(np.float32), labels, LinearScorer(matrix, n_items=60, per_user=8)
-
-
 # 16-dim rows: the code's N(0, .1) initialisation of six 16..128-wide layers shrinks the
-# attribute embeddings to ~0 (it is made for d = 64), hence torch's initialisation here
+# attribute embeddings to ~0 (it is made for d = 64), hence torch's initialisation here; large
+# batches and a high learning rate keep the fit at ~2 s
 PLANTED = dict(
-    epochs=40, lr=1e-3, beta=0.3, lam=3.0, init="torch", adversary_objective="confusion",
-    validation="every", validate_every=5,
+    epochs=20, lr=3e-3, batch_size=512, beta=0.3, lam=3.0, init="torch",
+    adversary_objective="confusion", validation="every", validate_every=5,
 )  # fmt: skip
-
-
-def _distance(matrix, labels, attribute, **kwargs) -> float:
-    attributes = {n: (e.attribute, e.values) for n, e in labels.items()}
-    report = audit(
-        matrix, attributes, attackers=list(ATTACKERS), select=[attribute], progress=False,
-        **kwargs,
-    )  # fmt: skip
-    worst = report.worst_case().iloc[0]
-    return 100.0 * float(worst["bacc_mean"] - worst["chance_bacc_mean"])
 
 
 def test_planted_requirement_removes_its_attribute_and_keeps_the_other(planted):
     matrix, labels, scorer = planted
-    assert _distance(matrix, labels, "gender", n_folds=3) > 25  # the signal was there
+    assert distance(matrix, labels, "gender", n_folds=3) > 25  # the signal was there
     method = AFRL(**PLANTED).fit(matrix, labels, scorer=scorer)
     gender_removed = method.transform("gender").numpy()
-    assert abs(_distance(gender_removed, labels, "gender", n_folds=3)) <= TOLERANCE
-    assert _distance(gender_removed, labels, "age", n_folds=3) > 25  # kept: readable
+    paper = ("logreg", "svm_rbf", "knn", "afrl_mlp")
+    assert abs(distance(gender_removed, labels, "gender", paper, n_folds=3)) <= TOLERANCE
+    assert distance(gender_removed, labels, "age", n_folds=3) > 25  # kept: readable
     age_removed = method.transform("age").numpy()
-    assert abs(_distance(age_removed, labels, "age", n_folds=3)) <= TOLERANCE
-    assert _distance(age_removed, labels, "gender", n_folds=3) > 25
+    assert abs(distance(age_removed, labels, "age", n_folds=3)) <= TOLERANCE
+    assert distance(age_removed, labels, "gender", n_folds=3) > 25
 
 
-def test_planted_removal_only_partly_reaches_users_whose_labels_were_not_seen(planted):
-    """The held-out view: fitted without 20 % of the labels, attacked on those users. On 1,000
-    users AFRL's adversarial encoder removes gender from the users whose labels it trained on
-    but not fully from the others (measured: 12-15 points from chance, against 7 on 3,000
-    users), because the aggregation network, trained for rankings, re-assembles the small
-    residuals of z_0 and of the age embedding. The test pins that: well below the original, not
-    flipped, not at chance."""
+def test_planted_removal_reaches_users_whose_labels_were_not_seen(planted):
+    """The held-out view: fitted without 20 % of the labels, attacked on those users (trained
+    on the others). Gender falls far below the original (measured ~7 points from chance, 34
+    before) without flipping; age, also removed, is near chance."""
     matrix, labels, scorer = planted
     hidden = heldout_users(len(matrix), 0.2, 0)
-    original = _distance(matrix, labels, "gender", test_users=hidden)
+    original = distance(matrix, labels, "gender", test_users=hidden)
     second = AFRL(**PLANTED).fit(matrix, hide_labels(labels, hidden), scorer=scorer)
     held = second.transform("gender,age").numpy()
-    gender = _distance(held, labels, "gender", test_users=hidden)
+    gender = distance(held, labels, "gender", test_users=hidden)
     assert original > 25 and -TOLERANCE <= gender <= original - 15
-    assert abs(_distance(held, labels, "age", test_users=hidden)) <= TOLERANCE + 2
+    assert abs(distance(held, labels, "age", test_users=hidden)) <= TOLERANCE + 2

@@ -12,6 +12,16 @@ class TestAFRL(PersonalContract):
     fast_options = {"epochs": 2, "batch_size": 128, "validation": "none"}
 
 
+class TestSM(PersonalContract):
+    name = "sm"
+    fast_options = {"epochs": 2, "batch_size": 256, "d_steps": 2, "validation": "none"}
+
+
+class TestFFVAE(PersonalContract):
+    name = "ffvae"
+    fast_options = {"epochs": 3, "validation": "none"}
+
+
 def test_every_per_user_method_has_a_personal_contract_test() -> None:
     personal = {
         name for name in UNLEARNERS if isinstance(UNLEARNERS.get(name)(), PersonalProtector)

@@ -40,6 +40,17 @@ class TestAFRL(UnlearnerContract):
     needs_scorer = True
 
 
+class TestSM(UnlearnerContract):
+    name = "sm"
+    fast_options = {"epochs": 2, "batch_size": 256, "d_steps": 2, "validation": "none"}
+    needs_scorer = True
+
+
+class TestFFVAE(UnlearnerContract):
+    name = "ffvae"
+    fast_options = {"epochs": 3, "validation": "none"}
+
+
 def test_every_registered_method_has_a_contract_test() -> None:
     tested = {
         c.name

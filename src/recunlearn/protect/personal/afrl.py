@@ -44,7 +44,6 @@ code trains them on every user, the attacker's test users included).
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
@@ -54,8 +53,8 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from recunlearn.core.errors import ConfigError
 from recunlearn.core.threads import torch_threads
+from recunlearn.protect.personal.base import BestEpoch, PersonalConfig, PersonalUnlearner
 from recunlearn.protect.personal.nets import (
     AdversaryObjective,
     LabelTarget,
@@ -66,27 +65,20 @@ from recunlearn.protect.personal.nets import (
     mlp,
     weighted_nll,
 )
-from recunlearn.protect.personal.requirement import PersonalRequirement
 from recunlearn.protect.personal.training import (
     FrozenBPR,
     Schedule,
-    ValidationSchedule,
     require_bpr_scorer,
     validation_ndcg,
 )
-from recunlearn.protect.posthoc.base import AttributeLabels, Scorer, Unlearner, UnlearnerConfig
-from recunlearn.protect.requirement import Requirement
+from recunlearn.protect.posthoc.base import AttributeLabels, Scorer, UnlearnerConfig
 
 
-class AFRLConfig(UnlearnerConfig):
+class AFRLConfig(PersonalConfig):
     """Options of :class:`AFRL` (defaults: the official code's; see the module docstring)."""
 
-    attributes: list[str] | None = Field(
-        None, description="attributes served (default: every categorical attribute labelled)"
-    )
     beta: float = Field(1.0, ge=0, description="weight of the attribute embeddings' norm term")
     lam: float = Field(1.0, ge=0, description="lambda: weight of the discriminators against F")
-    epochs: int = Field(100, ge=1, description="at most this many epochs")
     batch_size: int = Field(256, ge=2, description="(user, item) training rows per batch")
     lr: float = Field(5e-5, gt=0)
     weight_decay: float = Field(1e-8, ge=0)
@@ -97,10 +89,7 @@ class AFRLConfig(UnlearnerConfig):
     mask_sampling: Literal["batch", "user"] = "batch"
     init: Literal["code", "torch"] = "code"
     validation: Schedule = "code"
-    validate_every: int = Field(1, ge=1, description="period of validation='every'")
-    patience: int = Field(10, ge=0, description="stop after more validations without a best")
     decreasing: int = Field(5, ge=0, description="stop after this many falls in a row (0: off)")
-    threads: int | None = Field(1, ge=1, description="torch threads while fitting")
 
 
 class _AFRLNets(nn.Module):
@@ -137,7 +126,7 @@ class _AFRLNets(nn.Module):
         return self.aggregator(torch.cat(parts, dim=1))
 
 
-class AFRL(Unlearner):
+class AFRL(PersonalUnlearner):
     """Adaptive Fair Representation Learning, post hoc (see the module docstring).
 
     ``transform(requirement)`` serves one requirement to every user;
@@ -269,12 +258,9 @@ class AFRL(Unlearner):
     def _train(self, bpr: FrozenBPR, generator: torch.Generator) -> dict[str, Any]:
         cfg, nets = self.config, self.nets_
         opt = self._optimizers()
-        schedule = ValidationSchedule(
-            cfg.validation, cfg.validate_every, cfg.patience, cfg.decreasing
-        )
         matrix = self.embeddings_
-        epochs: list[dict[str, float]] = []
-        best_state, best_epoch = None, None
+        best = BestEpoch(nets, self._schedule(), lambda: self._validate(bpr.scorer))
+        epochs: list[dict[str, Any]] = []
         for epoch in range(cfg.epochs):
             nets.train()
             sums = np.zeros(4)
@@ -293,72 +279,32 @@ class AFRL(Unlearner):
                 opt["g"].step()
                 sums += (loss_ec, loss_f, loss_d, float(loss_g.detach()))
                 steps += 1
-            record = dict(zip(("ec", "f", "d", "g"), (sums / max(1, steps)).tolist(), strict=True))
+            record: dict[str, Any] = dict(
+                zip(("ec", "f", "d", "g"), (sums / max(1, steps)).tolist(), strict=True)
+            )
             record["epoch"] = epoch
-            if schedule.due(epoch):
-                nets.eval()
-                value = self._validate(bpr.scorer)
-                record["valid_ndcg"] = value
-                if np.isfinite(value):
-                    improved, stop = schedule.update(value)
-                    if improved:
-                        best_state, best_epoch = copy.deepcopy(nets.state_dict()), epoch
-                    epochs.append(record)
-                    if stop:
-                        break
-                    continue
+            stop = best.after_epoch(epoch, record)
             epochs.append(record)
-        if best_state is not None:
-            nets.load_state_dict(best_state)
-        return {
-            "epochs": epochs,
-            "kept_epoch": best_epoch if best_epoch is not None else len(epochs) - 1,
-            "selection": "mean validation NDCG@10 of the masks 0...0 and 1...1"
-            if best_state is not None
-            else "last epoch",
-        }
+            if stop:
+                break
+        kept = best.restore(len(epochs), "mean validation NDCG@10 of the masks 0...0 and 1...1")
+        return {"epochs": epochs, **kept}
 
-    @torch.no_grad()
     def _validate(self, scorer: Any) -> float:
         """Mean validation NDCG@10 of the two extreme masks (nothing / everything removed)."""
-        values = []
-        for bit in (0.0, 1.0):
-            mask = torch.full((len(self.targets_),), bit)
-            values.append(validation_ndcg(scorer, self._forward(mask)))
+        n, m = self.embeddings_.shape[0], len(self.targets_)
+        with torch.no_grad():
+            values = [
+                validation_ndcg(scorer, self._serve(torch.full((n, m), bit))) for bit in (0.0, 1.0)
+            ]
         return float(np.mean(values))
 
     # ------------------------------------------------------------------------ serving
-    @torch.no_grad()
-    def _forward(self, mask: torch.Tensor) -> torch.Tensor:
+    def _serve(self, mask: torch.Tensor) -> torch.Tensor:
         nets = self.nets_
         was_training = nets.training
         nets.eval()
         u = self.embeddings_
         out = nets.aggregate(nets.collaborative(u), [e(u) for e in nets.encoders], mask)
         nets.train(was_training)
-        return out.detach().to(torch.float32)
-
-    def transform_personal(self, requirement: PersonalRequirement) -> torch.Tensor:
-        """Each user's row under that user's own requirement (one forward pass).
-
-        Raises:
-            RuntimeError: before ``fit``.
-            ConfigError: a requirement naming an attribute AFRL was not fitted on, or a table
-                with another number of users.
-        """
-        if not hasattr(self, "nets_"):
-            raise RuntimeError(f"{self.name}: call fit() first")
-        if requirement.n_users != self.embeddings_.shape[0]:
-            raise ConfigError(
-                f"the requirement table has {requirement.n_users} users for "
-                f"{self.embeddings_.shape[0]} embedding rows"
-            )
-        mask = torch.from_numpy(requirement.select(self.attributes_).mask.astype(np.float32))
-        with torch_threads(self.config.threads):
-            return self._forward(mask)
-
-    def _transform(self, requirement: Requirement) -> torch.Tensor:
-        n = self.embeddings_.shape[0]
-        return self.transform_personal(
-            PersonalRequirement.uniform(n, self.attributes_, requirement)
-        )
+        return out

@@ -5,7 +5,7 @@ over the labelled users of a batch, the bounded "confusion" loss, and the advers
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,7 +31,7 @@ when the discriminator knows nothing."""
 def mlp(
     sizes: Sequence[int],
     *,
-    activation: type[nn.Module] = nn.ReLU,
+    activation: Callable[[], nn.Module] = nn.ReLU,
     layer_norm: bool = False,
     dropout: float = 0.0,
     batch_norm: bool = False,
@@ -41,7 +41,7 @@ def mlp(
 
     Args:
         sizes: layer widths, input first.
-        activation: the activation module class.
+        activation: builds an activation module (a class, or e.g. ``lambda: LeakyReLU(.2)``).
         layer_norm: a LayerNorm on the input (AFRL's code).
         dropout: dropout before every hidden layer's linear map.
         batch_norm: a BatchNorm after the last layer (SM's filters).

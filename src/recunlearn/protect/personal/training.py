@@ -81,6 +81,25 @@ class FrozenBPR:
         return F.softplus(negative - positive).mean()
 
 
+def sample_pairs(
+    train: Any, users: torch.Tensor, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One training item and one uniform negative per user of ``users`` (a CSR ``train``).
+
+    Returns:
+        ``keep`` (users with a training item), and the positives and negatives of those users.
+        A negative may hit another training item of the user (uniform sampling, as BPR).
+    """
+    indptr = torch.from_numpy(np.asarray(train.indptr, dtype=np.int64))
+    indices = torch.from_numpy(np.asarray(train.indices, dtype=np.int64))
+    starts, counts = indptr[users], indptr[users + 1] - indptr[users]
+    keep = counts > 0
+    offsets = (torch.rand(int(keep.sum()), generator=generator) * counts[keep]).long()
+    positives = indices[starts[keep] + offsets]
+    negatives = torch.randint(0, train.shape[1], (int(keep.sum()),), generator=generator)
+    return keep, positives, negatives
+
+
 def validation_ndcg(scorer: Any, table: torch.Tensor) -> float:
     """NDCG@10 of the validation set (full ranking, training items masked) with ``table``
     as the user matrix; NaN without a validation set."""

@@ -23,6 +23,8 @@ UNLEARNERS.register_lazy("dp", "recunlearn.protect.posthoc.dp:DP")
 UNLEARNERS.register_lazy("d2dfr", "recunlearn.protect.posthoc.d2dfr:D2DFR")
 # per-user methods (they also answer a requirement per user: protect.personal.assemble)
 UNLEARNERS.register_lazy("afrl", "recunlearn.protect.personal.afrl:AFRL")
+UNLEARNERS.register_lazy("sm", "recunlearn.protect.personal.sm:SM")
+UNLEARNERS.register_lazy("ffvae", "recunlearn.protect.personal.ffvae:FFVAE")
 
 
 DEFAULT_UNLEARNER = "split-eraser"

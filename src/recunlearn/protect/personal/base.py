@@ -1,0 +1,125 @@
+"""The base class of the per-user methods (AFRL, SM, FFVAE): post-hoc unlearners whose fitted
+state serves a requirement per user (:class:`PersonalUnlearner`), and the validation loop
+they share (keep the networks of the best validation epoch).
+"""
+
+from __future__ import annotations
+
+import copy
+from abc import abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import Field
+from torch import nn
+
+from recunlearn.core.errors import ConfigError
+from recunlearn.core.threads import torch_threads
+from recunlearn.protect.personal.requirement import PersonalRequirement
+from recunlearn.protect.personal.training import Schedule, ValidationSchedule
+from recunlearn.protect.posthoc.base import Unlearner, UnlearnerConfig
+from recunlearn.protect.requirement import Requirement
+
+
+class PersonalConfig(UnlearnerConfig):
+    """Options shared by the per-user methods."""
+
+    attributes: list[str] | None = Field(
+        None, description="attributes served (default: every categorical attribute labelled)"
+    )
+    epochs: int = Field(100, ge=1, description="at most this many epochs")
+    validation: Schedule = "every"
+    validate_every: int = Field(1, ge=1, description="period of validation='every'")
+    patience: int = Field(10, ge=0, description="stop after more validations without a best")
+    decreasing: int = Field(0, ge=0, description="stop after this many falls in a row (0: off)")
+    threads: int | None = Field(1, ge=1, description="torch threads while fitting")
+
+
+class PersonalUnlearner(Unlearner):
+    """A post-hoc method that serves each user's own requirement from one fitted state.
+
+    Subclasses set ``targets_`` / ``attributes_`` (the served attributes, in mask order) in
+    ``fit`` and implement :meth:`_serve`; ``transform(requirement)`` serves one requirement to
+    every user, ``transform_personal(table)`` each user's own.
+    """
+
+    config: PersonalConfig
+
+    @abstractmethod
+    def _serve(self, mask: torch.Tensor) -> torch.Tensor:
+        """The protected matrix for ``mask`` (n_users x M floats, 1 = remove), no grad."""
+
+    def transform_personal(self, requirement: PersonalRequirement) -> torch.Tensor:
+        """Each user's row under that user's own requirement.
+
+        Raises:
+            RuntimeError: before ``fit``.
+            ConfigError: a requirement naming an attribute the method was not fitted on, or a
+                table with another number of users.
+        """
+        if not hasattr(self, "attributes_"):
+            raise RuntimeError(f"{self.name}: call fit() first")
+        if requirement.n_users != self.embeddings_.shape[0]:
+            raise ConfigError(
+                f"the requirement table has {requirement.n_users} users for "
+                f"{self.embeddings_.shape[0]} embedding rows"
+            )
+        mask = torch.from_numpy(requirement.select(self.attributes_).mask.astype(np.float32))
+        with torch_threads(self.config.threads), torch.no_grad():
+            return self._serve(mask).detach().to(torch.float32)
+
+    def _transform(self, requirement: Requirement) -> torch.Tensor:
+        n = self.embeddings_.shape[0]
+        return self.transform_personal(
+            PersonalRequirement.uniform(n, self.attributes_, requirement)
+        )
+
+    def _schedule(self) -> ValidationSchedule:
+        cfg = self.config
+        return ValidationSchedule(cfg.validation, cfg.validate_every, cfg.patience, cfg.decreasing)
+
+
+class BestEpoch:
+    """Keeps the state of ``module`` at its best validation value.
+
+    Args:
+        module: the networks to snapshot.
+        schedule: when to validate and when to stop.
+        validate: () -> the validation value (higher is better; NaN = no validation set).
+    """
+
+    def __init__(
+        self, module: nn.Module, schedule: ValidationSchedule, validate: Callable[[], float]
+    ) -> None:
+        self.module = module
+        self.schedule = schedule
+        self.validate = validate
+        self.state: dict[str, Any] | None = None
+        self.epoch: int | None = None
+
+    def after_epoch(self, epoch: int, record: dict[str, Any]) -> bool:
+        """Validate when due (the value goes to ``record``); True when training should stop."""
+        if not self.schedule.due(epoch):
+            return False
+        was_training = self.module.training
+        self.module.eval()
+        value = self.validate()
+        self.module.train(was_training)
+        record["valid_ndcg"] = value
+        if not np.isfinite(value):
+            return False
+        improved, stop = self.schedule.update(value)
+        if improved:
+            self.state, self.epoch = copy.deepcopy(self.module.state_dict()), epoch
+        return stop
+
+    def restore(self, n_epochs: int, what: str) -> dict[str, Any]:
+        """Reload the best state (if any); the log's ``kept_epoch`` and ``selection``."""
+        if self.state is not None:
+            self.module.load_state_dict(self.state)
+        return {
+            "kept_epoch": self.epoch if self.epoch is not None else n_epochs - 1,
+            "selection": what if self.state is not None else "last epoch",
+        }

@@ -1,0 +1,105 @@
+"""The ``personal`` kind: per-user requirements served by every kind of method on the grid's
+base runs, with the AFRL attacker's AUC, the audit attackers' worst case, the held-out view
+and per-user sidecars; its Table 2 report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recunlearn.bench import parse_config, read_records, run_bench
+from recunlearn.bench.cells import expand
+from recunlearn.core.errors import ConfigError
+
+CONFIG = {
+    "name": "personal-smoke",
+    "jobs": 1,
+    "datasets": [
+        {
+            "name": "synthetic",
+            "options": {"n_users": 120, "n_items": 60, "n_interactions_per_user": [10, 20]},
+        },
+    ],  # fmt: skip
+    "models": [{"name": "mf", "options": {"epochs": 2}}],
+    "seeds": [0],
+    "personal": {
+        "attributes": ["gender", "age"],
+        "methods": [
+            "original",
+            {"label": "sm", "options": {"epochs": 1, "d_steps": 1, "validation": "none"}},
+            {"label": "afrl", "options": {"epochs": 1, "validation": "none"}},
+            {"label": "split-eraser", "options": {"permutations": 5}},
+        ],
+        "attackers": ["knn"],
+        "n_folds": 2,
+        "heldout_fraction": 0.25,
+        "afrl_attacker": {"max_epochs": 10, "min_epochs": 2},
+    },
+}
+COLUMNS = ["gender", "age", "gender+age", "none", "mixed"]
+
+
+@pytest.fixture(scope="module")
+def bench_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("personal")
+    result = run_bench(parse_config(CONFIG), out, progress=False)
+    assert result.ok, [p.read_text() for p in (out / "failures").glob("*.txt")]
+    return out
+
+
+def test_cells_share_the_base_run():
+    cells = expand(parse_config(CONFIG))
+    kinds = [c.kind for c in cells]
+    assert kinds.count("train") == 1 and kinds.count("personal") == 4
+    personal = [c for c in cells if c.kind == "personal"]
+    assert all(c.deps == (cells[0].hash,) for c in personal)
+    assert personal[0].params["personal"]["requirements"] == [
+        ["gender"],
+        ["age"],
+        ["gender", "age"],
+    ]
+    assert personal[0].params["personal"]["attackers"] == ["afrl_mlp", "knn"]
+
+
+def test_records_hold_every_column_and_view(bench_dir: Path):
+    records = [r for r in read_records(bench_dir) if r["kind"] == "personal"]
+    assert {r["params"]["method"] for r in records} == {
+        "original", "sm", "afrl", "split-eraser",
+    }  # fmt: skip
+    by_method = {r["params"]["method"]: r for r in records}
+    for record in records:
+        columns = record["metrics"]["columns"]
+        assert list(columns) == COLUMNS
+        for label, entry in columns.items():
+            assert 0.5 <= entry["auc"]["gender"] <= 1.0, (record["label"], label)
+            assert "NDCG@10" in entry["test"] and "heldout" in entry
+            assert entry["worst_attacker"]["gender"] == "knn"
+        assert 0.5 <= columns["gender+age"]["auc_mean"] <= 1.0
+        assert sum(columns["mixed"]["groups"].values()) == record["metrics"]["users"]
+        arrays = np.load(bench_dir / "records" / record["per_user"]["file"])
+        assert {f"NDCG@10|{c}" for c in COLUMNS} <= set(arrays.files)
+    base = by_method["original"]["metrics"]["columns"]
+    assert base["gender"]["test"] == base["age"]["test"] == base["none"]["test"]
+    assert base["gender"]["auc"] == base["age"]["auc"]  # one matrix, one audit
+    assert by_method["sm"]["metrics"]["columns"]["none"]["test"] == base["none"]["test"]
+    assert by_method["afrl"]["metrics"]["fit_seconds"] > 0
+
+
+def test_bad_personal_sections_are_refused():
+    bad = {**CONFIG, "personal": {**CONFIG["personal"], "requirements": [["religion"]]}}
+    with pytest.raises(ConfigError, match="religion"):
+        parse_config(bad)
+    bad = {**CONFIG, "personal": {**CONFIG["personal"], "methods": ["nope"]}}
+    with pytest.raises(ConfigError, match="personal.methods"):
+        parse_config(bad)
+    bad = {
+        **CONFIG,
+        "personal": {**CONFIG["personal"], "methods": [{"label": "afrl", "options": {"bogus": 1}}]},
+    }
+    with pytest.raises(ConfigError, match="bogus"):
+        parse_config(bad)
+    bad = {**CONFIG, "personal": {**CONFIG["personal"], "afrl_attacker": {"epochs": 3}}}
+    with pytest.raises(ConfigError, match="AFRL attacker"):
+        parse_config(bad)
