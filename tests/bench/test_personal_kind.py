@@ -103,3 +103,24 @@ def test_bad_personal_sections_are_refused():
     bad = {**CONFIG, "personal": {**CONFIG["personal"], "afrl_attacker": {"epochs": 3}}}
     with pytest.raises(ConfigError, match="AFRL attacker"):
         parse_config(bad)
+
+
+def test_report_has_table2_checks_and_costs(bench_dir: Path):
+    from recunlearn.report import build_report
+    from recunlearn.report.build import build_document
+
+    document, _ = build_document(bench_dir)
+    (table2,) = document.tables("afrl_table2")
+    assert table2.header == ["Model", "Method", "G", "A", "G+A", "none", "mixed"]
+    assert [r[1].text for r in table2.rows] == ["Base", "SM", "AFRL", "split-eraser"]
+    assert table2.rows[2][2].paper.startswith("ML-1M paper .5310 / ")  # AFRL+PMF, gender
+    assert table2.rows[3][2].paper is None  # the paper has no split-eraser row
+    (checks,) = document.tables("afrl_checks")
+    assert [r[0].text for r in checks.rows] == ["G", "A", "G+A", "none", "mixed"]
+    assert checks.rows[0][-1].text.startswith("Δ")  # the Wilcoxon test ran
+    assert any("of 3 requirements" in note for note in checks.notes)
+    assert any("identical across requirements: yes" in note for note in checks.notes)
+    (cost,) = document.tables("afrl_cost")
+    assert [r[1].text for r in cost.rows] == ["SM", "AFRL", "split-eraser"]
+    markdown = Path(build_report(bench_dir).markdown).read_text()
+    assert "AFRL Table 2 layout" in markdown and "Other cells" not in markdown

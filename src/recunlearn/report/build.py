@@ -4,7 +4,8 @@ Everything comes from the records in ``DIR/records`` (and ``DIR/bench.json`` for
 name): nothing is typed by hand, and every number links to the records it was computed from.
 Sections appear when their records exist: provenance (protocols, attacker protocol,
 machines, versions, commits), base models, LEGO Table 1 (+ detail), the trade-off plot,
-significance tests, dynamic-requirement timings (LEGO Fig. 3), AdvX Table 2 and its figures.
+significance tests, per-user requirements (AFRL Table 2, its checks and costs),
+dynamic-requirement timings (LEGO Fig. 3), AdvX Table 2 and its figures.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from recunlearn.report import (
     adversarial_views,
     base_models,
     figures,
+    personal,
     reference,
     removal,
     speed,
@@ -136,6 +138,9 @@ TABLE_KEYS = frozenset(
     {
         "adversarial_views",
         "advx_table2",
+        "afrl_checks",
+        "afrl_cost",
+        "afrl_table2",
         "audit_speed",
         "base_models",
         "base_models_other",
@@ -224,6 +229,21 @@ def _removal(document: Document, records: list[dict[str, Any]]) -> None:
             )
     for table in removal.attribute_detail(frame):
         document.add("table", table, key="removal_detail")
+
+
+def _personal(document: Document, records: list[dict[str, Any]]) -> None:
+    frame = personal.personal_frame(records)
+    if frame.empty:
+        return
+    document.add("h2", "Per-user requirements (AFRL Table 2)")
+    document.add("p", "Paper: " + reference.citation("afrl_table2") + ".")
+    for key, tables_of in (
+        ("afrl_table2", personal.table2),
+        ("afrl_checks", personal.checks),
+        ("afrl_cost", personal.costs),
+    ):
+        for table in tables_of(frame):
+            document.add("table", table, key=key)
 
 
 def _timing(document: Document, frame: pd.DataFrame) -> None:
@@ -332,6 +352,7 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
     _removal(document, records)
     frames = [f for f in (unlearn_frame(records), advx_unlearn_frame(records)) if not f.empty]
     _unlearning(document, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+    _personal(document, records)
     _timing(document, timing_frame(records))
     speed_tables = [
         (key, table)
@@ -363,6 +384,7 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
         "audit_speed",
         "removal_speed",
         "protocol_gap",
+        "personal",
     }
     other = sorted({r["kind"] for r in records} - known)
     if other:

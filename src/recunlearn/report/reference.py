@@ -58,3 +58,22 @@ def citation(key: str) -> str:
     """``paper, tables`` of a reference entry."""
     entry = load_reference()[key]
     return f"{entry['paper']}, {entry['tables']}"
+
+
+AFRL_MODELS = {"mf": "PMF", "ncf": "DeepModel"}
+"""Our base model -> the AFRL paper's (PMF = BPR dot product; NCF stands in for DeepModel)."""
+AFRL_METHODS = {"original": "base", "sm": "sm", "ffvae": "ffvae", "afrl": "afrl"}
+"""Our method name -> the AFRL paper's row."""
+
+
+def afrl_table2(model: str, method: str) -> dict[str, list[float]] | None:
+    """AFRL Table 2 (ML-1M): requirement (``gender+age``...) -> ``[AUC, NDCG@10, HR@10]`` as
+    fractions, for our ``model`` (``mf`` / ``ncf``) and ``method`` (``original``, ``sm``,
+    ``ffvae``, ``afrl``); None when the paper has no such row."""
+    paper_model, paper_method = AFRL_MODELS.get(model), AFRL_METHODS.get(method)
+    if paper_model is None or paper_method is None:
+        return None
+    for row in load_reference()["afrl_table2"]["rows"]:
+        if row["model"] == paper_model and row["method"] == paper_method:
+            return row["values"]
+    return None
