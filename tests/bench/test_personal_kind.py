@@ -122,5 +122,6 @@ def test_report_has_table2_checks_and_costs(bench_dir: Path):
     assert any("identical across requirements: yes" in note for note in checks.notes)
     (cost,) = document.tables("afrl_cost")
     assert [r[1].text for r in cost.rows] == ["SM", "AFRL", "split-eraser"]
+    assert len(cost.header) == len(cost.rows[0]) and cost.rows[0][-1].text == "120"
     markdown = Path(build_report(bench_dir).markdown).read_text()
     assert "AFRL Table 2 layout" in markdown and "Other cells" not in markdown

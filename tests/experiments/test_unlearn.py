@@ -109,6 +109,27 @@ def test_per_user_requirements_run_directory_and_guard_over_the_askers(source, t
     assert used["gender"]["n_labelled"] == 100 and used["age"]["n_labelled"] == 50
 
 
+def test_a_per_user_method_answers_the_table_in_one_pass(source, tmp_path):
+    table = tmp_path / "reqs.csv"
+    ids = rundir.read_embeddings(source / rundir.USER_EMBEDDINGS)[0]
+    rows = ["user_id,requirement"] + [f"{u},gender" for u in ids[0::2]]
+    table.write_text("\n".join(rows) + "\n")
+    result = unlearn_run(
+        source,
+        "afrl",
+        None,
+        tmp_path / "afrl",
+        options={"epochs": 2, "validation": "every"},
+        requirements=table,
+        guard=GuardSettings(("logreg",), n_folds=3, heldout_fraction=0.0),
+    )
+    metrics = json.loads((tmp_path / "afrl" / rundir.METRICS).read_text())
+    assert metrics["requirements"] == {"(none)": 75, "gender": 75}
+    assert [e["epoch"] for e in metrics["training"]["epochs"]] == [0, 1]
+    assert metrics["timings"]["fit"] > 0 and metrics["serve_seconds"] >= 0
+    assert result.protected.shape == (150, 32)
+
+
 def test_per_user_requirements_need_exactly_one_of_forget_and_a_table(source, tmp_path):
     with pytest.raises(ConfigError, match="either"):
         unlearn_run(source, "dp", None, tmp_path / "x")

@@ -97,8 +97,8 @@ def _unlearner_log(unlearner: Unlearner) -> dict[str, Any]:
             for name, log in logs.items()
         }
     }
-    if hasattr(unlearner, "logs_"):
-        out["sequential"] = unlearner.logs_
+    if hasattr(unlearner, "logs_"):  # the per-user methods' training trace
+        out["training"] = unlearner.logs_
     weights = getattr(unlearner, "weights_", None)
     if weights is not None:
         out["combination_weights"] = [float(w) for w in weights]
