@@ -112,7 +112,11 @@ def test_report_has_table2_checks_and_costs(bench_dir: Path):
     document, _ = build_document(bench_dir)
     (table2,) = document.tables("afrl_table2")
     assert table2.header == ["Model", "Method", "G", "A", "G+A", "none", "mixed"]
-    assert [r[1].text for r in table2.rows] == ["Base", "SM", "AFRL", "split-eraser"]
+    assert [r[1].text for r in table2.rows][:4] == ["Base", "SM", "AFRL", "split-eraser"]
+    assert [r[1].text for r in table2.rows[4:]] == ["Base", "AFRL", "PFRec"]  # SASRec, paper only
+    assert table2.rows[-1][2].text == "–" and table2.rows[-1][2].paper.endswith(
+        ".5179 / .4784 / .7418"
+    )
     assert table2.rows[2][2].paper.startswith("ML-1M paper .5310 / ")  # AFRL+PMF, gender
     assert table2.rows[3][2].paper is None  # the paper has no split-eraser row
     (checks,) = document.tables("afrl_checks")

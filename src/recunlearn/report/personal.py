@@ -137,6 +137,7 @@ def table2(frame: pd.DataFrame) -> list[Table]:
                     text = f"ML-1M paper {_triple(printed)}" if printed else None
                     row.append(TCell(_triple(values), text, False, tuple(cell["record"])))
                 rows.append(row)
+        rows += _reference_rows(columns)
         counts = sorted(set(part.groupby(["model", "method"])["seed"].nunique()))
         seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
         seeds += " seed" if seeds == "1" else " seeds"
@@ -153,12 +154,28 @@ def table2(frame: pd.DataFrame) -> list[Table]:
                     "AUC over the attributes, each attacked over the users who asked for it.",
                     "In brackets: the AFRL paper's Table 2 on full ML-1M (PMF ≈ our MF, DeepModel ≈ "
                     "our NCF), for reference only: the data differ. SM and FFVAE run post hoc "
-                    "on the frozen base here (the paper trains SM with the recommender).",
+                    "on the frozen base here (the paper trains SM with the recommender). The "
+                    "SASRec rows (with PFRec, a SASRec-only method) need a sequential model "
+                    "recunlearn does not have: the paper's numbers alone.",
                 ],
                 key="afrl_table2",
             )
         )
     return out
+
+
+def _reference_rows(columns: list[str]) -> list[list[TCell]]:
+    """The paper's rows we cannot run (sequential models: SASRec, AFRL on it, PFRec)."""
+    rows = []
+    for entry in reference.afrl_reference_only():
+        name = {"base": "Base", "afrl": "AFRL", "pfrec": "PFRec"}.get(entry["method"])
+        row = [TCell(f"{entry['model']} (paper only)"), TCell(name or entry["method"])]
+        for column in columns:
+            printed = entry["values"].get(column)
+            text = f"ML-1M paper {_triple(printed)}" if printed else None
+            row.append(TCell(MISSING, text))
+        rows.append(row)
+    return rows
 
 
 def _share(part: pd.DataFrame, metric: str) -> float:

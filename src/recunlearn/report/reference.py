@@ -77,3 +77,10 @@ def afrl_table2(model: str, method: str) -> dict[str, list[float]] | None:
         if row["model"] == paper_model and row["method"] == paper_method:
             return row["values"]
     return None
+
+
+def afrl_reference_only() -> list[dict[str, Any]]:
+    """AFRL Table 2 rows of models we do not have (SASRec: its base, AFRL and PFRec rows),
+    shown for reference only; each with ``model``, ``method`` and ``values``."""
+    ours = set(AFRL_MODELS.values())
+    return [row for row in load_reference()["afrl_table2"]["rows"] if row["model"] not in ours]
