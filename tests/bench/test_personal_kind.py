@@ -61,6 +61,11 @@ def test_cells_share_the_base_run():
         ["gender", "age"],
     ]
     assert personal[0].params["personal"]["attackers"] == ["afrl_mlp", "knn"]
+    entries = {"label": "sm", "models": ["mf"]}, {"label": "afrl", "models": ["ncf"]}
+    two = {**CONFIG, "models": ["mf", "ncf"]}
+    two["personal"] = {**CONFIG["personal"], "methods": list(entries)}
+    labels = [c.label for c in expand(parse_config(two)) if c.kind == "personal"]
+    assert [label.split(" · ")[1::3] for label in labels] == [["mf", "sm"], ["ncf", "afrl"]]
 
 
 def test_records_hold_every_column_and_view(bench_dir: Path):
@@ -99,6 +104,12 @@ def test_bad_personal_sections_are_refused():
         "personal": {**CONFIG["personal"], "methods": [{"label": "afrl", "options": {"bogus": 1}}]},
     }
     with pytest.raises(ConfigError, match="bogus"):
+        parse_config(bad)
+    bad = {
+        **CONFIG,
+        "personal": {**CONFIG["personal"], "methods": [{"label": "sm", "models": ["ncf"]}]},
+    }
+    with pytest.raises(ConfigError, match="personal.methods"):
         parse_config(bad)
     bad = {**CONFIG, "personal": {**CONFIG["personal"], "afrl_attacker": {"epochs": 3}}}
     with pytest.raises(ConfigError, match="AFRL attacker"):

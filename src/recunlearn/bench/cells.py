@@ -232,6 +232,8 @@ def personal_cells(config: BenchConfig, base_dir: Path | None) -> list[Cell]:
                 base = train_cell(entry, model.name, model.options, seed, base_dir)
                 out.append(base)
                 for method in personal.methods:
+                    if not method.applies_to(model.name):
+                        continue
                     options = (
                         {}
                         if method.name == "original"

@@ -739,6 +739,11 @@ def _check_personal_names(
             raise config_error(
                 path, f"personal.methods[{i}].options", "'original' takes no options"
             )
+        for model in entry.models or []:
+            if model.lower() not in grid_models:
+                raise _unknown(
+                    path, f"personal.methods[{i}].models", "model of the grid", model, grid_models
+                )
     for i, key in enumerate(personal.datasets or []):
         if key not in ids:
             raise _unknown(path, f"personal.datasets[{i}]", "dataset id", key, ids)
