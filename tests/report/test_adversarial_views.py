@@ -28,7 +28,7 @@ def _record(
 ) -> dict[str, Any]:
     return {
         "dataset": "toy",
-        "protocol": "loo",
+        "protocol": "loo_full",
         "model": "mf",
         "lambdas": None if lam is None else {"gender": lam},
         "adversary": {"objective": objective},

@@ -35,7 +35,7 @@ def _worst(row: pd.Series, attributes: Sequence[str], column: str) -> float:
 def views_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """One row per ``loo`` record and seed: NDCG ratio to the same seed's base model and the
     worst distances (points) in the transductive and held-out views."""
-    loo = [r for r in records if str(r.get("protocol", "")) == "loo"]
+    loo = [r for r in records if str(r.get("protocol", "")).startswith("loo")]
     if not loo:
         return pd.DataFrame()
     frame = records_frame(loo)
