@@ -128,3 +128,45 @@ def test_an_unwritable_file_system_is_a_clear_error():
         pytest.skip("no /proc")
     with pytest.raises(ConfigError, match="cannot write into /proc"):
         check_writable("/proc/recunlearn-run")
+
+
+def test_only_existing_directories_can_be_own(tmp_path):
+    assert not is_own_directory(tmp_path / "missing")
+    (tmp_path / "file").write_text("x")
+    assert not is_own_directory(tmp_path / "file")
+    (tmp_path / "empty").mkdir()
+    assert not is_own_directory(tmp_path / "empty")
+
+
+def test_missing_parent_folders_are_created(tmp_path):
+    final = tmp_path / "a" / "b" / "run"
+    with atomic_directory(final, kind="run") as tmp:
+        (tmp / "x.txt").write_text("x")
+    assert (final / "x.txt").read_text() == "x" and is_own_directory(final)
+    atomic_write_text(tmp_path / "c" / "d" / "f.txt", "y")
+    assert (tmp_path / "c" / "d" / "f.txt").read_text() == "y"
+
+
+def test_the_temporary_directory_is_a_hidden_sibling(tmp_path):
+    # beside the output (same file system, so the final rename is atomic), hidden, and named
+    # after it (so a leftover says what it was)
+    final = tmp_path / "out" / "run"
+    with atomic_directory(final, kind="run") as tmp:
+        assert tmp.parent == final.parent and tmp.name.startswith(".run.tmp-")
+
+
+def test_a_file_is_written_through_a_hidden_sibling(tmp_path, monkeypatch):
+    from recunlearn.core import atomic
+
+    renamed = []
+    real_replace = os.replace
+
+    def record(src, dst):
+        renamed.append((Path(src), Path(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", record)
+    atomic_write_text(tmp_path / "f.json", "{}")
+    ((src, dst),) = renamed
+    assert dst == tmp_path / "f.json" and src.parent == tmp_path
+    assert src.name.startswith(".f.json.tmp-")

@@ -462,3 +462,85 @@ def test_ml100k_numbers():
     kfold = user_kfold(dataset)
     assert kfold.extra["fold_sizes"] == [189, 189, 189, 188, 188]
     assert len(kfold.train_users) == 565
+
+
+def _counted_users() -> Dataset:
+    """13 users with 2, 3 or 8 distinct items (items 0.. of a shared range), three anchors
+    holding every item, one duplicated row and two users without interactions."""
+    counts = [2, 3, 2, 3, 8, 8, 2, 3, 8, 8, 8, 8, 8]
+    rows = [(u, i, i) for u, n in enumerate(counts) for i in range(n)]
+    rows += [(u, i, i) for u in (13, 14, 15) for i in range(8)] + [(0, 0, 5)]
+    return build(rows, 18, np.arange(100, 108))
+
+
+@pytest.mark.parametrize(
+    ("fraction", "inputs"), [(0.2, {2: 1, 3: 1, 8: 1}), (0.9, {2: 1, 3: 2, 8: 7})]
+)
+def test_user_kfold_input_sizes_and_min_items_by_hand(fraction, inputs):
+    dataset = _counted_users()
+    full = dataset.matrix()
+    tested = []
+    for fold in range(4):
+        split = user_kfold(dataset, n_folds=4, fold=fold, input_fraction=fraction, seed=3)
+        for evalset in (split.test, split.valid):
+            for user in evalset.users.tolist():
+                n = len(row_items(full, user))
+                known, target = row_items(evalset.known, user), row_items(evalset.target, user)
+                assert (len(known), len(target)) == (inputs[n], n - inputs[n]), (user, n)
+        tested += split.test.users.tolist()
+    # users with exactly min_items (2) usable items are kept: every active user is tested
+    assert sorted(tested) == list(range(16))
+
+
+def test_user_kfold_defaults_and_counts_by_hand():
+    dataset = _counted_users()
+    split = user_kfold(dataset)
+    assert split.params == {
+        "n_folds": 5,
+        "fold": 0,
+        "seed": 42,
+        "input_fraction": 0.2,
+        "valid": True,
+        "min_items": 2,
+    }
+    assert split.dataset is dataset
+    assert split.train_users.dtype == np.int64
+    sizes = split.extra["fold_sizes"]
+    assert sizes == [4, 3, 3, 3, 3]
+    assert split.extra["n_train_users"] == len(split.train_users) == 9
+    assert split.extra["n_valid_users"] == len(split.valid.users) == 3
+    assert split.extra["n_test_users"] == len(split.test.users) == 4
+    assert split.extra["n_valid_dropped"] == split.extra["n_test_dropped"] == 0
+    assert split.extra["n_without_interactions"] == 2
+    assert split.extra["n_duplicate_rows"] == 1
+    assert split.extra["n_train_interactions"] == split.train.nnz
+
+
+def test_user_kfold_without_validation_trains_on_every_other_user():
+    dataset = _counted_users()
+    full = dataset.matrix()
+    for fold in range(4):
+        split = user_kfold(dataset, n_folds=4, fold=fold, valid=False)
+        assert split.valid is None
+        assert split.extra["n_valid_users"] == 0 and split.extra["n_valid_dropped"] == 0
+        train = set(split.train_users.tolist())
+        assert train | set(split.test.users.tolist()) == set(range(16))
+        for user in train:  # whole rows, none of them held out as validation
+            assert row_items(split.train, user) == row_items(full, user)
+
+
+def test_split_errors_name_the_interactions():
+    three_users = build([(u, 0, 0) for u in range(3)] + [(u, 1, 1) for u in range(3)], 5, [1, 2])
+    with pytest.raises(DataError) as few:
+        user_kfold(three_users)
+    with pytest.raises(DataError) as no_test:
+        user_kfold(three_users, n_folds=3, min_items=3)
+    assert few.value.field == no_test.value.field == "interactions"
+
+
+def test_item_ids_that_cannot_be_ordered_are_a_clear_error():
+    mixed = build([(0, 0, 1), (0, 1, 1), (1, 0, 2), (1, 1, 3)], 2, np.array([1, "a"], dtype=object))
+    with pytest.raises(DataError, match="cannot be ordered.*ties='file_order'") as error:
+        leave_one_out(mixed, ties="item_id")
+    assert error.value.field == "item_ids"
+    assert leave_one_out(mixed, ties="file_order", valid=False).test.users.tolist() == [0, 1]

@@ -203,3 +203,28 @@ def test_sampled_mode_with_fewer_candidates_than_k(evalset):
     # user 0's candidates are every item but the known item 0: target 2 ranks behind item 1 only
     assert frame.loc[0, "NDCG@10"] == pytest.approx(D[1])
     assert frame.loc[3, "NDCG@10"] == pytest.approx(1.0)
+
+
+def test_sampled_mode_defaults_to_seed_zero():
+    # EvalSpec's seed is 0 too: a run directory evaluated without one is reproducible
+    evalset, _, _ = _sampled_setup()
+    scores = torch.from_numpy(np.random.default_rng(0).normal(size=(BIG_USERS, BIG_ITEMS)))
+
+    def random_scores(batch):
+        return scores[torch.from_numpy(batch)]
+
+    default = evaluate_scores(random_scores, evalset, ks=(5, 10), mode="sampled").per_user
+    assert default.equals(
+        evaluate_scores(random_scores, evalset, ks=(5, 10), mode="sampled", seed=0).per_user
+    )
+    assert not default.equals(
+        evaluate_scores(random_scores, evalset, ks=(5, 10), mode="sampled", seed=1).per_user
+    )
+
+
+def test_no_user_to_evaluate(evalset):
+    empty = EvalSet(users=np.zeros(0, dtype=np.int64), known=evalset.known, target=evalset.target)
+    result = evaluate_scores(score_fn, empty, ks=(2,), metrics=("HR", "NDCG"))
+    assert len(result.per_user) == 0 and list(result.per_user.columns[-2:]) == ["HR@2", "NDCG@2"]
+    assert result.details["n_users"] == 0
+    assert all(np.isnan(v) for v in result.summary.values())

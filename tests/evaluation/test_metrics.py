@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -76,3 +78,16 @@ def test_metric_table():
     assert set(METRICS) == {"HR", "NDCG", "Recall", "RecallCapped"}
     np.testing.assert_allclose(METRICS["HR"](HITS, N_TARGETS, 2), hit_ratio(HITS, 2))
     np.testing.assert_allclose(METRICS["NDCG"](HITS, N_TARGETS, 2), ndcg(HITS, N_TARGETS, 2))
+
+
+def test_users_without_targets_are_exactly_zero_whatever_the_memory_holds():
+    # the zero comes from an initialised output, not from whatever a fresh buffer holds
+    hits = np.array([[True, False], [False, False], [False, True], [False, False]])
+    n_targets = np.array([1, 0, 2, 0])
+    for name, function in METRICS.items():
+        dirty = np.full(len(n_targets), 7.0)
+        del dirty
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # numpy warns when an output is left uninitialised
+            values = function(hits, n_targets, 2)
+        assert values[1] == 0.0 and values[3] == 0.0, name

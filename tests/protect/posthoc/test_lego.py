@@ -246,3 +246,28 @@ def test_paper_combination_rule_is_a_contraction_that_settles(planted_data):
     steps = np.abs(np.diff(np.array(trajectory), axis=0)).sum(axis=1)
     assert steps[-10:].mean() < steps[:10].mean()
     assert weights[1] > 0.5  # it still leans to the brick without gender
+
+
+def _spectrum(n: int = 600) -> np.ndarray:
+    """Rows with variances 9, 4, 1 along three rotated directions, a non-zero mean and one
+    nearly dead coordinate (std 1e-6 against a largest std above 2)."""
+    rng = np.random.default_rng(0)
+    core = rng.normal(size=(n, 3)) * np.array([3.0, 2.0, 1.0])
+    core = (core - core.mean(0)) / core.std(0) * np.array([3.0, 2.0, 1.0])
+    rotation = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    dead = 1e-6 * rng.normal(size=(n, 1))
+    return np.hstack([core @ rotation.T + np.array([5.0, -3.0, 2.0]), dead])
+
+
+@pytest.mark.parametrize(("fraction", "m"), [(0.5, 1), (0.64, 1), (0.65, 2), (0.92, 2), (0.93, 3)])
+def test_principal_basis_takes_the_fewest_directions_by_hand(fraction, m):
+    # shares of the variance: 9/14 = 0.643, 13/14 = 0.929, 1
+    matrix = torch.as_tensor(_spectrum())
+    basis = principal_basis(matrix, fraction)
+    assert basis.shape == (4, m) and basis.dtype == torch.float64
+    assert (basis[3] == 0).all()  # the nearly dead coordinate is left out exactly
+    # the same directions whatever the units or the offset of the matrix
+    for other in (matrix * 1e-3, matrix - 7.0, matrix * 1e4):
+        b = principal_basis(other, fraction)
+        assert b.shape == (4, m)
+        torch.testing.assert_close(b @ b.T, basis @ basis.T, atol=1e-6, rtol=0)
