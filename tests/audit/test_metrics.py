@@ -81,3 +81,16 @@ def test_null_bacc_sd_by_hand():
     labels = np.repeat([0, 1], 100)
     assert null_bacc_sd(labels) == pytest.approx(math.sqrt(0.25 / 100 + 0.25 / 100) / 2)
     assert math.isnan(null_bacc_sd(np.zeros(5)))
+
+
+def test_macro_f1_averages_the_classes_present_only():
+    # class 2 is predicted but nobody in the fold has it: it does not enter the mean
+    m = categorical_metrics(np.array([0, 0, 1, 1]), np.array([0, 2, 1, 1]))
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 1) / 2)
+
+
+def test_an_empty_fold_gives_nan_not_an_error():
+    m = categorical_metrics(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    for key in ("bacc", "chance_bacc", "bacc_gap", "micro_f1", "macro_f1", "auc"):
+        assert math.isnan(m[key]), key
+    assert m["n_test_classes"] == 0
