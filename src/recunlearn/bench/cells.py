@@ -26,6 +26,7 @@ from recunlearn.bench.config import (
     AdversarialSettings,
     BenchConfig,
     DatasetEntry,
+    MethodEntry,
     config_error,
     parse_requirement,
 )
@@ -129,6 +130,27 @@ def resolved_options(method: str, options: dict[str, Any]) -> dict[str, Any]:
     return config.model_dump(mode="json")
 
 
+def _method_params(
+    entry: DatasetEntry, base: Cell, model: str, seed: int, method: MethodEntry
+) -> dict[str, Any]:
+    """The parameters every cell of a post-hoc method on one base run carries (``unlearn`` and
+    ``personal`` cells add what they measure): the base, the data, the method and its resolved
+    options (``seed`` defaults to the cell's)."""
+    original = method.name == "original"
+    return {
+        "base": base.hash,
+        "dataset": entry.key,
+        "data": base.params["spec"]["data"],
+        "model": model.lower(),
+        "seed": seed,
+        "method": method.label,
+        "unlearner": None if original else method.name,
+        "options": (
+            {} if original else resolved_options(method.name, {"seed": seed, **method.options})
+        ),
+    }
+
+
 def _uses_store(method: str) -> bool:
     """True when ``method`` is an unlearner that keeps per-attribute bricks in a store."""
 
@@ -165,21 +187,9 @@ def expand(config: BenchConfig, base_dir: Path | None = None) -> list[Cell]:
                         if _uses_store(method.name):
                             earlier = stored.setdefault(method.label, [])
                             deps += [h for req, h in earlier if set(req) < set(requirement)]
-                        options = (
-                            {}
-                            if method.name == "original"
-                            else resolved_options(method.name, {"seed": seed, **method.options})
-                        )
                         params = {
-                            "base": base.hash,
-                            "dataset": entry.key,
-                            "data": base.params["spec"]["data"],
-                            "model": model.name.lower(),
-                            "seed": seed,
+                            **_method_params(entry, base, model.name, seed, method),
                             "requirement": list(requirement),
-                            "method": method.label,
-                            "unlearner": None if method.name == "original" else method.name,
-                            "options": options,
                             "audit": audit,
                         }
                         label = f"{entry.key} · {model.name} · seed {seed} · {'+'.join(requirement)} · {method.label}"
@@ -234,20 +244,8 @@ def personal_cells(config: BenchConfig, base_dir: Path | None) -> list[Cell]:
                 for method in personal.methods:
                     if not method.applies_to(model.name):
                         continue
-                    options = (
-                        {}
-                        if method.name == "original"
-                        else resolved_options(method.name, {"seed": seed, **method.options})
-                    )
                     params = {
-                        "base": base.hash,
-                        "dataset": entry.key,
-                        "data": base.params["spec"]["data"],
-                        "model": model.name.lower(),
-                        "seed": seed,
-                        "method": method.label,
-                        "unlearner": None if method.name == "original" else method.name,
-                        "options": options,
+                        **_method_params(entry, base, model.name, seed, method),
                         "personal": settings,
                     }
                     label = f"{entry.key} · {model.name} · seed {seed} · per-user · {method.label}"
