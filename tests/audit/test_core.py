@@ -324,3 +324,63 @@ def test_permuted_labels_give_the_floor_of_the_metric(planted_data):
     report = audit(planted_data["X"], attrs, attackers=["logreg"], permute_labels=3, progress=False)
     gap = report.worst_case().set_index("attribute").loc["gender"]["bacc_mean"] - 0.5
     assert abs(gap) < 0.08 and report.meta["protocol"] == "kfold_permuted"
+
+
+# ------------------------------------------------------------------ pinned defaults and edges
+def test_default_is_five_stratified_folds(planted_data):
+    report = audit(
+        planted_data["X"],
+        planted_data["attributes"],
+        attackers=["logreg"],
+        select=["gender"],
+        seeds=(0,),
+        n_jobs=1,
+        progress=False,
+    )
+    assert sorted(report.records["fold"]) == [0, 1, 2, 3, 4]
+    assert report.records["n_test"].sum() == len(planted_data["X"])
+
+
+def test_a_sample_of_every_labelled_user_is_the_full_audit(planted_data):
+    """sample == the labelled count is no sample at all (not a split of n into n and 0)."""
+    kwargs = {"attackers": ["logreg"], "n_folds": 3, "select": ["gender"]}
+    full = _run(planted_data, **kwargs)
+    same = _run(planted_data, sample=len(planted_data["X"]), **kwargs)
+    assert same.meta["per_attribute"]["gender"]["sample_size"] is None
+    columns = ["seed", "fold", "bacc", "auc", "n_test"]
+    pd.testing.assert_frame_equal(full.records[columns], same.records[columns])
+
+
+def test_too_few_continuous_labels_for_the_folds_names_the_field(planted_data):
+    age = np.full(len(planted_data["X"]), np.nan)
+    age[:3] = [20.0, 30.0, 40.0]
+    with pytest.raises(DataError, match="field 'age_raw': 3 labelled users for 5 folds"):
+        audit(
+            planted_data["X"],
+            {"age_raw": (planted()["attributes"]["age_raw"][0], age)},
+            progress=False,
+            n_jobs=1,
+        )
+
+
+def test_no_attribute_to_audit_names_the_attribute_file(tmp_path, planted_data):
+    path = tmp_path / "users.csv"
+    pd.DataFrame({"user_id": planted_data["ids"], "gender": ["M", "F"] * 150}).to_csv(
+        path, index=False
+    )
+    with pytest.raises(DataError, match="users.csv'.*no attribute to audit") as caught:
+        audit(
+            planted_data["X"],
+            read_attributes(path),
+            ids=planted_data["ids"],
+            select=[],
+            progress=False,
+        )
+    assert caught.value.path == path
+
+
+def test_attacker_seeds_are_stable_across_releases():
+    """Recorded audits reproduce bit for bit only while the seed derivation stays the same:
+    these values are the ones every committed record was made with."""
+    assert audit_core.derive_seed(0, 0, "gender", "logreg") == 610612752
+    assert audit_core.derive_seed(2, 4, "age", "knn") == 25685235

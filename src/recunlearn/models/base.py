@@ -217,6 +217,27 @@ class Recommender(ABC):
         """
         return self._score_from(users, table[users].to(torch.float32))
 
+    def _score_pairs_from(
+        self,
+        users: torch.Tensor,
+        user_vectors: torch.Tensor,
+        rows: torch.Tensor,
+        items: torch.Tensor,
+    ) -> torch.Tensor:
+        """Scores of the pairs (``users[rows[k]]``, ``items[k]``) given the users' rows.
+
+        The same values as ``_score_from(users, user_vectors)[rows, items]``, which is the
+        default; a model that can score a pair without scoring every item overrides it (training
+        through a frozen model by BPR needs two pairs per row, not every item).
+        """
+        return self._score_from(users, user_vectors)[rows, items]
+
+    def _score_table_pairs(
+        self, users: torch.Tensor, table: torch.Tensor, rows: torch.Tensor, items: torch.Tensor
+    ) -> torch.Tensor:
+        """``_score_table(users, table)[rows, items]``, through :meth:`_score_pairs_from`."""
+        return self._score_pairs_from(users, table[users].to(torch.float32), rows, items)
+
     # ------------------------------------------------------------------ public API
     def fit(self, split: Split, *, progress: bool = True, log_every: int = 0) -> Recommender:
         """Train on ``split.train``, validating on ``split.valid`` when present.

@@ -225,6 +225,12 @@ class LightGCN(Recommender):
         final_users, final_items = self._final_for(table)
         return final_users[users] @ final_items.T
 
+    def _score_table_pairs(
+        self, users: torch.Tensor, table: torch.Tensor, rows: torch.Tensor, items: torch.Tensor
+    ) -> torch.Tensor:
+        # a replaced ego row moves every user's propagated row: score through the table
+        return self._score_table(users, table)[rows, items]
+
     def _score_from(self, users: torch.Tensor, user_vectors: torch.Tensor) -> torch.Tensor:
         assert self.module is not None and isinstance(self.module, UserItemTables)
         if self.config.user_representation == "propagated":

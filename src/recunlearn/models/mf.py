@@ -109,3 +109,13 @@ class MF(Recommender):
     def _score_from(self, users: torch.Tensor, user_vectors: torch.Tensor) -> torch.Tensor:
         assert self.module is not None
         return user_vectors @ self.module.item.weight.T
+
+    def _score_pairs_from(
+        self,
+        users: torch.Tensor,
+        user_vectors: torch.Tensor,
+        rows: torch.Tensor,
+        items: torch.Tensor,
+    ) -> torch.Tensor:
+        assert self.module is not None
+        return (user_vectors[rows] * self.module.item.weight[items]).sum(dim=1)

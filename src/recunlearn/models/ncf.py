@@ -290,11 +290,26 @@ class NCF(Recommender):
             return torch.cat([net.gmf_item.weight, net.mlp_item.weight], dim=1)
         return net.gmf_item.weight
 
-    def _score_from(self, users: torch.Tensor, user_vectors: torch.Tensor) -> torch.Tensor:
-        net = self._net
+    def _user_parts(
+        self, users: torch.Tensor, user_vectors: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The GMF and MLP user vectors behind ``user_vectors`` (the MLP rows are the model's
+        own when only the GMF part is the user representation)."""
         if self.config.user_representation == "all":
-            gmf_u = user_vectors[:, : self.config.gmf_dim]
-            mlp_u = user_vectors[:, self.config.gmf_dim :]
-        else:
-            gmf_u, mlp_u = user_vectors, net.mlp_user.weight[users]
-        return net.all_item_logits(gmf_u, mlp_u)
+            gmf_dim = self.config.gmf_dim
+            return user_vectors[:, :gmf_dim], user_vectors[:, gmf_dim:]
+        return user_vectors, self._net.mlp_user.weight[users]
+
+    def _score_from(self, users: torch.Tensor, user_vectors: torch.Tensor) -> torch.Tensor:
+        return self._net.all_item_logits(*self._user_parts(users, user_vectors))
+
+    def _score_pairs_from(
+        self,
+        users: torch.Tensor,
+        user_vectors: torch.Tensor,
+        rows: torch.Tensor,
+        items: torch.Tensor,
+    ) -> torch.Tensor:
+        # scoring is the eval path (no dropout), where the factored first layer is exact
+        gmf_u, mlp_u = self._user_parts(users, user_vectors)
+        return self._net.indexed_pair_logits(gmf_u, mlp_u, rows, items)

@@ -104,6 +104,23 @@ class RecommenderContract:
             fitted.score(users, user_embeddings=replaced), fitted.score(users)
         )
 
+    def test_pair_scores_equal_the_full_scores(self, fitted: Recommender, split: Split) -> None:
+        """The pair path used for training through the frozen model (BPR) scores exactly the
+        entries of the full score matrix, gradients included, for a replaced table."""
+        emb = fitted.user_embeddings()
+        generator = torch.Generator().manual_seed(1)
+        users = torch.tensor([2, 9, 4, 30])
+        table = (emb + 0.1 * torch.randn(emb.shape, generator=generator)).requires_grad_(True)
+        rows = torch.tensor([0, 0, 3, 1, 2, 2, 3])
+        items = torch.randint(0, split.n_items, (7,), generator=generator)
+        fitted.module.eval()
+        pairs = fitted._score_table_pairs(users, table, rows, items)
+        (grad_pairs,) = torch.autograd.grad(pairs.sum(), table)
+        full = fitted._score_table(users, table)[rows, items]
+        (grad_full,) = torch.autograd.grad(full.sum(), table)
+        torch.testing.assert_close(pairs, full, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(grad_pairs, grad_full, rtol=1e-5, atol=1e-5)
+
     def test_wrong_shape_replacement_raises(self, fitted: Recommender) -> None:
         emb = fitted.user_embeddings()
         with pytest.raises(ValueError):

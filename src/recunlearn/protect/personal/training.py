@@ -75,9 +75,14 @@ class FrozenBPR:
         """Mean BPR loss of the batch rows, ``rows[k]`` replacing user ``distinct[k]``'s row
         and ``inverse`` mapping each batch row to its user's position in ``distinct``."""
         table = self.base.index_copy(0, distinct, rows.to(self.base.dtype))
-        scores = self.scorer.raw(distinct, table)
-        positive = scores[inverse, items]
-        negative = scores[inverse, negatives]
+        if hasattr(self.scorer, "pairs"):
+            both = self.scorer.pairs(
+                distinct, table, torch.cat([inverse, inverse]), torch.cat([items, negatives])
+            )
+            positive, negative = both[: len(items)], both[len(items) :]
+        else:  # a scorer of whole rows only
+            scores = self.scorer.raw(distinct, table)
+            positive, negative = scores[inverse, items], scores[inverse, negatives]
         return F.softplus(negative - positive).mean()
 
 

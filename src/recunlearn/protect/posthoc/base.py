@@ -101,6 +101,14 @@ class ModelScorer:
         self.model.module.eval()
         return self.model._score_table(users, table)
 
+    def pairs(
+        self, users: torch.Tensor, table: torch.Tensor, rows: torch.Tensor, items: torch.Tensor
+    ) -> torch.Tensor:
+        """``raw(users, table)[rows, items]`` (differentiable) without scoring every item when
+        the model can score single pairs (MF, NCF)."""
+        self.model.module.eval()
+        return self.model._score_table_pairs(users, table, rows, items)
+
     def __call__(self, users: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
         scores = self.raw(users, table)
         if self.known is not None:
