@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.model_selection import KFold
 
 from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.data.movielens import load_movielens_100k
 from recunlearn.data.split_types import Split
 from recunlearn.data.splits import (
     PROTOCOLS,
@@ -241,9 +243,8 @@ def test_loo_without_validation_and_min_train(hand):
 
 
 def test_user_folds_match_sklearn_kfold():
-    sklearn_model_selection = pytest.importorskip("sklearn.model_selection")
     for n, k in [(60, 5), (943, 5), (23, 4)]:
-        kfold = sklearn_model_selection.KFold(n_splits=k, shuffle=True, random_state=42)
+        kfold = KFold(n_splits=k, shuffle=True, random_state=42)
         reference = [np.sort(test) for _, test in kfold.split(np.arange(n))]
         mine = user_folds(n, k, 42)
         assert all(np.array_equal(a, b) for a, b in zip(mine, reference, strict=True))
@@ -436,16 +437,7 @@ def test_bad_datasets():
 
 
 def _ml100k() -> Dataset:
-    path = shared_data("ml-100k")
-    try:
-        from recunlearn.data.movielens import load_movielens_100k
-    except ImportError:  # the loader is not there yet: read u.data directly
-        raw = np.loadtxt(path / "u.data", dtype=np.int64)
-        user_ids, users = np.unique(raw[:, 0], return_inverse=True)
-        item_ids, items = np.unique(raw[:, 1], return_inverse=True)
-        inter = Interactions(users, items, raw[:, 2], raw[:, 3])
-        return Dataset("ml-100k", inter, user_ids, item_ids)
-    return load_movielens_100k(path)
+    return load_movielens_100k(shared_data("ml-100k"))
 
 
 @pytest.mark.realdata
