@@ -44,7 +44,6 @@ code trains them on every user, the attacker's test users included).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
@@ -53,7 +52,6 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from recunlearn.core.threads import torch_threads
 from recunlearn.protect.personal.base import BestEpoch, PersonalConfig, PersonalUnlearner
 from recunlearn.protect.personal.nets import (
     AdversaryObjective,
@@ -61,7 +59,6 @@ from recunlearn.protect.personal.nets import (
     adversary_loss,
     init_default,
     init_normal,
-    label_targets,
     mlp,
     weighted_nll,
 )
@@ -156,17 +153,14 @@ class AFRL(PersonalUnlearner):
         super().fit(embeddings, labels, scorer=scorer, store=store)
         bpr_scorer = require_bpr_scorer(scorer, self.name)
         cfg = self.config
-        self.targets_ = label_targets(labels, cfg.attributes, self.name)
-        self.attributes_ = tuple(t.name for t in self.targets_)
-        started = time.perf_counter()
-        with torch_threads(cfg.threads), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(cfg.seed)
-            generator = torch.Generator().manual_seed(cfg.seed)
+        self._serve_targets(labels)
+
+        def train(generator: torch.Generator) -> dict[str, Any]:
             self.nets_ = _AFRLNets(self.embeddings_.shape[1], self.targets_, cfg.encoder)
             self.nets_.initialise(cfg.init, generator)
-            self.logs_ = self._train(FrozenBPR(bpr_scorer, self.embeddings_), generator)
-        self.nets_.eval()
-        self.timings_ = {"fit": time.perf_counter() - started}
+            return self._train(FrozenBPR(bpr_scorer, self.embeddings_), generator)
+
+        self._seeded_training(train)
         return self
 
     # ------------------------------------------------------------------------- training

@@ -6,8 +6,9 @@ they share (keep the networks of the best validation epoch).
 from __future__ import annotations
 
 import copy
+import time
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -17,9 +18,10 @@ from torch import nn
 
 from recunlearn.core.errors import ConfigError
 from recunlearn.core.threads import torch_threads
+from recunlearn.protect.personal.nets import label_targets
 from recunlearn.protect.personal.requirement import PersonalRequirement
 from recunlearn.protect.personal.training import Schedule, ValidationSchedule
-from recunlearn.protect.posthoc.base import Unlearner, UnlearnerConfig
+from recunlearn.protect.posthoc.base import AttributeLabels, Unlearner, UnlearnerConfig
 from recunlearn.protect.requirement import Requirement
 
 
@@ -75,6 +77,24 @@ class PersonalUnlearner(Unlearner):
         return self.transform_personal(
             PersonalRequirement.uniform(n, self.attributes_, requirement)
         )
+
+    def _serve_targets(self, labels: Mapping[str, AttributeLabels]) -> None:
+        """Set ``targets_`` and ``attributes_``: the served attributes (mask order)."""
+        self.targets_ = label_targets(labels, self.config.attributes, self.name)
+        self.attributes_ = tuple(t.name for t in self.targets_)
+
+    def _seeded_training(self, train: Callable[[torch.Generator], dict[str, Any]]) -> None:
+        """Run ``train(generator)`` -- which builds ``nets_`` and returns the logs -- on the
+        configured threads with torch's global RNG and the generator seeded by the config (the
+        caller's RNG state is restored); sets ``logs_`` and ``timings_`` and leaves ``nets_``
+        in eval mode."""
+        cfg = self.config
+        started = time.perf_counter()
+        with torch_threads(cfg.threads), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            self.logs_ = train(torch.Generator().manual_seed(cfg.seed))
+        self.nets_.eval()
+        self.timings_ = {"fit": time.perf_counter() - started}
 
     def _schedule(self) -> ValidationSchedule:
         cfg = self.config

@@ -26,7 +26,6 @@ the kept epoch is the one with the best mean validation NDCG@10 of the masks 0..
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -36,12 +35,10 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from recunlearn.core.threads import torch_threads
 from recunlearn.protect.personal.base import BestEpoch, PersonalConfig, PersonalUnlearner
 from recunlearn.protect.personal.nets import (
     LabelTarget,
     init_default,
-    label_targets,
     mlp,
     weighted_nll,
 )
@@ -145,21 +142,18 @@ class FFVAE(PersonalUnlearner):
         bpr = None
         if cfg.bpr_weight > 0:
             bpr = FrozenBPR(require_bpr_scorer(scorer, self.name), self.embeddings_)
-        self.targets_ = label_targets(labels, cfg.attributes, self.name)
-        self.attributes_ = tuple(t.name for t in self.targets_)
+        self._serve_targets(labels)
         matrix = self.embeddings_
         self.mean_ = matrix.mean(dim=0)
         self.scale_ = matrix.std(dim=0).clamp_min(1e-6)
         d = matrix.shape[1]
-        started = time.perf_counter()
-        with torch_threads(cfg.threads), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(cfg.seed)
-            generator = torch.Generator().manual_seed(cfg.seed)
+
+        def train(generator: torch.Generator) -> dict[str, Any]:
             self.nets_ = _FFVAENets(d, cfg.latent or d, cfg.hidden or 2 * d, self.targets_)
             init_default(self.nets_, generator)
-            self.logs_ = self._train(scorer, bpr, generator)
-        self.nets_.eval()
-        self.timings_ = {"fit": time.perf_counter() - started}
+            return self._train(scorer, bpr, generator)
+
+        self._seeded_training(train)
         return self
 
     # ------------------------------------------------------------------------- training

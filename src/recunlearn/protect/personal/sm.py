@@ -26,7 +26,6 @@ the mean validation NDCG@10 over every filter (full ranking).
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
@@ -35,14 +34,12 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from recunlearn.core.threads import torch_threads
 from recunlearn.protect.personal.base import BestEpoch, PersonalConfig, PersonalUnlearner
 from recunlearn.protect.personal.nets import (
     AdversaryObjective,
     LabelTarget,
     adversary_loss,
     init_default,
-    label_targets,
     mlp,
     weighted_nll,
 )
@@ -125,19 +122,16 @@ class SM(PersonalUnlearner):
         super().fit(embeddings, labels, scorer=scorer, store=store)
         bpr_scorer = require_bpr_scorer(scorer, self.name)
         cfg = self.config
-        self.targets_ = label_targets(labels, cfg.attributes, self.name)
-        self.attributes_ = tuple(t.name for t in self.targets_)
+        self._serve_targets(labels)
         m = len(self.targets_)
         keys = _requirements(m) if cfg.filters == "combination" else [(i,) for i in range(m)]
-        started = time.perf_counter()
-        with torch_threads(cfg.threads), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(cfg.seed)
-            generator = torch.Generator().manual_seed(cfg.seed)
+
+        def train(generator: torch.Generator) -> dict[str, Any]:
             self.nets_ = _SMNets(self.embeddings_.shape[1], self.targets_, keys, cfg.dropout)
             init_default(self.nets_, generator)
-            self.logs_ = self._train(FrozenBPR(bpr_scorer, self.embeddings_), generator)
-        self.nets_.eval()
-        self.timings_ = {"fit": time.perf_counter() - started}
+            return self._train(FrozenBPR(bpr_scorer, self.embeddings_), generator)
+
+        self._seeded_training(train)
         return self
 
     # ------------------------------------------------------------------------- training
