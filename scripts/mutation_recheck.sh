@@ -26,6 +26,9 @@ tests_of() {
     recunlearn.data.splits.*) echo tests/data/test_splits.py ;;
     recunlearn.protect.posthoc.linear_erasure.*)
       echo tests/protect/posthoc/test_linear_erasure.py tests/protect/posthoc/test_contract.py ;;
+    recunlearn.protect.posthoc.base.*)
+      echo tests/protect/posthoc/test_base.py tests/protect/posthoc/test_contract.py ;;
+    recunlearn.protect.posthoc.mmd.*) echo tests/protect/posthoc/test_d2dfr.py ;;
     recunlearn.protect.posthoc.*) echo tests/protect/posthoc/test_lego.py tests/protect/posthoc/test_contract.py ;;
     recunlearn.experiments.unlearn.*) echo tests/experiments/test_unlearn.py ;;
     *) echo "no test files for $1" >&2; return 1 ;;

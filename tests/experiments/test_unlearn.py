@@ -136,3 +136,16 @@ def test_per_user_requirements_need_exactly_one_of_forget_and_a_table(source, tm
     with pytest.raises(ConfigError, match="either"):
         unlearn_run(source, "dp", "gender", tmp_path / "x", requirements=tmp_path / "r.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_held_out_side_needs_one_label_and_the_training_side_two_classes():
+    from recunlearn.experiments.unlearn import _unauditable
+
+    values = np.array([0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0])
+    hidden = np.zeros(12, dtype=bool)
+    hidden[-4:] = True  # held-out askers: one class only, which is enough to test on
+    assert _unauditable(values, "categorical", 2, hidden) is None
+    single = values.copy()
+    single[:8] = 0  # the attacker's training askers: one class
+    single[-2:] = 1
+    assert "the other users" in _unauditable(single, "categorical", 2, hidden)

@@ -69,3 +69,16 @@ def test_continuous_and_missing_scorer_are_refused(planted_data):
         D2DFR(steps=2, reg=0.0).fit(matrix, labels).transform("age_raw")
     with pytest.raises(ConfigError, match="scorer"):
         D2DFR(steps=2).fit(matrix, labels).transform("gender")
+
+
+def test_mmd_matches_a_hand_computed_multi_kernel_value():
+    """Bandwidths base * 2**i (i < 5), base = mean off-diagonal squared distance / 2**2."""
+    x = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
+    y = torch.tensor([[0.0, 2.0], [1.0, 1.0]])
+    pooled = torch.cat([x, y])
+    d2 = torch.cdist(pooled, pooled).pow(2)
+    base = d2.sum() / (4 * 3) / 4.0
+    kernel = sum(torch.exp(-d2 / (base * 2.0**i)) for i in range(5))
+    expected = kernel[:2, :2].mean() + kernel[2:, 2:].mean() - 2 * kernel[:2, 2:].mean()
+    assert float(mmd2(x, y)) == pytest.approx(float(expected), rel=1e-6)
+    assert float(mmd2(x, y, n_kernels=1, multiplier=3.0)) != pytest.approx(float(expected))

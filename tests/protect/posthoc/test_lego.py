@@ -162,6 +162,10 @@ def test_d2dfr_bricks_are_combined(planted_data):
     assert combined.shape == matrix.shape
     assert set(lego.bricks_) == {"age", "gender"}
     assert lego.calibration_logs_["gender"].steps == 500
+    assert {a: log.attribute for a, log in lego.calibration_logs_.items()} == {
+        "age": "age",
+        "gender": "gender",
+    }
 
 
 @pytest.mark.parametrize(
