@@ -123,13 +123,22 @@ def test_report_has_table2_checks_and_costs(bench_dir: Path):
     document, _ = build_document(bench_dir)
     (table2,) = document.tables("afrl_table2")
     assert table2.header == ["Model", "Method", "G", "A", "G+A", "none", "mixed"]
-    assert [r[1].text for r in table2.rows][:4] == ["Base", "SM", "AFRL", "split-eraser"]
-    assert [r[1].text for r in table2.rows[4:]] == ["Base", "AFRL", "PFRec"]  # SASRec, paper only
-    assert table2.rows[-1][2].text == "–" and table2.rows[-1][2].paper.endswith(
-        ".5179 / .4784 / .7418"
-    )
-    assert table2.rows[2][2].paper.startswith("ML-1M paper .5310 / ")  # AFRL+PMF, gender
-    assert table2.rows[3][2].paper is None  # the paper has no split-eraser row
+    # each of our rows, then the paper's row of the same method when the paper has one
+    assert [(r[0].text, r[1].text) for r in table2.rows[:7]] == [
+        ("MF", "Base"),
+        ("MF · paper, full ML-1M", "Base"),
+        ("MF", "SM"),
+        ("MF · paper, full ML-1M", "SM"),
+        ("MF", "AFRL"),
+        ("MF · paper, full ML-1M", "AFRL"),
+        ("MF", "split-eraser"),  # the paper has no split-eraser row
+    ]
+    assert table2.rows[5][2].text.startswith(".5310 / ")  # AFRL+PMF, gender, the paper's
+    assert table2.rows[4][2].links and not table2.rows[5][2].links
+    assert [r[1].text for r in table2.rows[7:]] == ["Base", "AFRL", "PFRec"]  # SASRec, paper only
+    assert table2.rows[-1][0].text == "SASRec · paper, full ML-1M only"
+    assert table2.rows[-1][2].text == ".5179 / .4784 / .7418"
+    assert table2.rows[-1][5].text == "–"  # no paper number for the empty requirement
     (checks,) = document.tables("afrl_checks")
     assert [r[0].text for r in checks.rows] == ["G", "A", "G+A", "none", "mixed"]
     assert checks.rows[0][-1].text.startswith("Δ")  # the Wilcoxon test ran

@@ -24,6 +24,7 @@ from recunlearn.report.stats import paired_differences, signed_rank
 from recunlearn.report.tables import Table, TCell
 
 EMPTY, MIXED = "none", "mixed"
+PAPER_LABEL = "paper, full ML-1M"
 METHOD_ORDER = ("original", "sm", "ffvae", "afrl", "lego-paper", "lego", "split-eraser")
 METHOD_NAMES = {"original": "Base", "sm": "SM", "ffvae": "FFVAE", "afrl": "AFRL"}
 NDCG_SHARE, HR_SHARE, EMPTY_SHARE, KEPT_AUC = 0.90, 0.92, 0.95, 0.05
@@ -129,14 +130,18 @@ def table2(frame: pd.DataFrame) -> list[Table]:
                 cells = part[(part["model"] == model) & (part["method"] == method)]
                 kind = str(cells["kind"].iloc[0])
                 paper = (reference.afrl_table2(model, kind) if method == kind else None) or {}
-                row = [TCell(model_name(model)), TCell(display_name(method, kind))]
+                name = display_name(method, kind)
+                row = [TCell(model_name(model)), TCell(name)]
                 for column in columns:
                     cell = cells[cells["column"] == column]
                     values = [_mean(cell, c) for c in ("auc", "ndcg", "hr")]
-                    printed = paper.get(column)
-                    text = f"ML-1M paper {_triple(printed)}" if printed else None
-                    row.append(TCell(_triple(values), text, False, tuple(cell["record"])))
+                    row.append(TCell(_triple(values), None, False, tuple(cell["record"])))
                 rows.append(row)
+                if paper:  # the paper's row right below ours (its data: full ML-1M)
+                    rows.append(
+                        [TCell(f"{model_name(model)} · {PAPER_LABEL}"), TCell(name)]
+                        + [_paper_cell(paper.get(column)) for column in columns]
+                    )
         rows += _reference_rows(columns)
         counts = sorted(set(part.groupby(["model", "method"])["seed"].nunique()))
         seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
@@ -152,8 +157,9 @@ def table2(frame: pd.DataFrame) -> list[Table]:
                     f"/ HR@10, fractions, mean over {seeds}. `none`: nobody asks "
                     "(AUC over no attribute: –); `mixed`: each user draws one requirement, "
                     "AUC over the attributes, each attacked over the users who asked for it.",
-                    "In brackets: the AFRL paper's Table 2 on full ML-1M (PMF ≈ our MF, DeepModel ≈ "
-                    "our NCF), for reference only: the data differ. SM and FFVAE run post hoc "
+                    f"Rows marked {PAPER_LABEL}: the AFRL paper's Table 2 on full ML-1M (PMF ≈ "
+                    "our MF, DeepModel ≈ our NCF), for reference only: the data differ. SM and "
+                    "FFVAE run post hoc "
                     "on the frozen base here (the paper trains SM with the recommender). The "
                     "SASRec rows (with PFRec, a SASRec-only method) need a sequential model "
                     "recunlearn does not have: the paper's numbers alone.",
@@ -164,17 +170,18 @@ def table2(frame: pd.DataFrame) -> list[Table]:
     return out
 
 
+def _paper_cell(printed: Iterable[float] | None) -> TCell:
+    """A cell of a paper row: its ``AUC / N@10 / H@10``, or – where the paper has none."""
+    return TCell(_triple(printed) if printed else MISSING)
+
+
 def _reference_rows(columns: list[str]) -> list[list[TCell]]:
     """The paper's rows we cannot run (sequential models: SASRec, AFRL on it, PFRec)."""
     rows = []
     for entry in reference.afrl_reference_only():
         name = {"base": "Base", "afrl": "AFRL", "pfrec": "PFRec"}.get(entry["method"])
-        row = [TCell(f"{entry['model']} (paper only)"), TCell(name or entry["method"])]
-        for column in columns:
-            printed = entry["values"].get(column)
-            text = f"ML-1M paper {_triple(printed)}" if printed else None
-            row.append(TCell(MISSING, text))
-        rows.append(row)
+        row = [TCell(f"{entry['model']} · {PAPER_LABEL} only"), TCell(name or entry["method"])]
+        rows.append(row + [_paper_cell(entry["values"].get(column)) for column in columns])
     return rows
 
 
