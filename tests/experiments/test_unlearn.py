@@ -149,3 +149,29 @@ def test_the_held_out_side_needs_one_label_and_the_training_side_two_classes():
     single[:8] = 0  # the attacker's training askers: one class
     single[-2:] = 1
     assert "the other users" in _unauditable(single, "categorical", 2, hidden)
+
+
+def test_recorded_identity_store_and_overwrite(source, tmp_path):
+    """What the unlearned run records about itself and its source, the bricks it leaves in the
+    store for the next requirement, and a second run over the first only with overwrite."""
+    from recunlearn.protect.posthoc.store import BrickStore
+
+    out, store = tmp_path / "erased", tmp_path / "store"
+    kwargs = {"guard": GuardSettings(("logreg",), n_folds=3, heldout_fraction=0.0), "store": store}
+    unlearn_run(source, "split-eraser", "gender", out, **kwargs)
+    metrics = json.loads((out / rundir.METRICS).read_text())
+    assert (metrics["model"], metrics["method"], metrics["requirement"]) == (
+        "mf",
+        "split-eraser",
+        ["gender"],
+    )
+    assert metrics["leakage"]["guard"]["attackers"] == ["logreg"]
+    config = json.loads((out / rundir.CONFIG).read_text())
+    source_hash = json.loads((source / rundir.CONFIG).read_text())["config_hash"]
+    assert config["unlearning"]["source_config_hash"] == source_hash
+    assert len(BrickStore(store).keys()) == 1  # the gender brick, for tomorrow's requirement
+    with pytest.raises(ConfigError, match="exists"):
+        unlearn_run(source, "split-eraser", "gender,age", out, **kwargs)
+    unlearn_run(source, "split-eraser", "gender,age", out, overwrite=True, **kwargs)
+    assert json.loads((out / rundir.METRICS).read_text())["requirement"] == ["age", "gender"]
+    assert len(BrickStore(store).keys()) == 2

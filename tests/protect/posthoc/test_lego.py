@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import cross_val_predict
 
+from recunlearn.protect.posthoc import lego as lego_module
 from recunlearn.protect.posthoc.lego import LEGO, LEGOConfig, combine, principal_basis
 from recunlearn.protect.requirement import Requirement
 
@@ -80,7 +81,7 @@ def test_principal_basis_spans_only_directions_with_variance(planted_data):
     assert (basis[-4:] == 0).all()  # exactly: not even rounding noise in the dead columns
 
 
-@pytest.mark.parametrize("subspace", [None, 0.999])
+@pytest.mark.parametrize("subspace", [None, 1.0, 0.999])
 def test_edit_subspace_keeps_dead_directions_untouched(planted_data, subspace):
     """Without the option Adam writes into the dead columns (where a standardising attacker
     would read the label); with it they stay exactly as they were."""
@@ -91,7 +92,7 @@ def test_edit_subspace_keeps_dead_directions_untouched(planted_data, subspace):
     )
     protected = lego.fit(matrix, labels).transform("gender")
     moved = float((protected[:, -4:] - torch.as_tensor(matrix[:, -4:])).abs().max())
-    if subspace is None:
+    if subspace is None or subspace == 1.0:  # 100 % of the variance = every direction
         assert moved > 1e-2 and lego.calibration_logs_["gender"].subspace_dims is None
     else:
         assert (
@@ -124,6 +125,33 @@ def test_changed_calibration_settings_recalibrate_the_cached_brick(planted_data)
     lego.transform("gender")
     assert lego.bricks_["gender"] is not first
     assert lego.calibration_logs_["gender"].steps == 5
+
+
+def test_every_calibration_option_and_only_those_key_a_brick():
+    """A cached brick is reused only when nothing its calibration read has changed."""
+    assert set(LEGOConfig().brick_params()) == {
+        "calibrator",
+        "eps_per_user",
+        "eps_relative",
+        "lr_scale",
+        "edit_subspace",
+        "calibration_steps",
+        "batch_size",
+        "lr_embeddings",
+        "lr_variational",
+        "hidden",
+        "seed",
+    }
+    assert LEGOConfig(batch_size=64).brick_params() != LEGOConfig().brick_params()
+    assert LEGOConfig(combination_steps=3).brick_params() == LEGOConfig().brick_params()
+
+
+def test_a_batch_as_large_as_the_data_is_every_row_in_order():
+    generator = torch.Generator().manual_seed(0)
+    state = generator.get_state()
+    assert torch.equal(lego_module._batch(5, 5, generator), torch.arange(5))
+    assert torch.equal(generator.get_state(), state)  # nothing drawn
+    assert len(set(lego_module._batch(9, 5, generator).tolist())) == 5
 
 
 def test_average_is_the_plain_mean(planted_data):
