@@ -34,12 +34,19 @@ tests_of() {
     *) echo "no test files for $1" >&2; return 1 ;;
   esac
 }
+# a python without pytest or the package would fail every mutant: a false "killed" for all
+(cd mutants && PYTHONPATH="$PWD/src" python -c "import pytest, recunlearn") || {
+  echo "this python cannot import pytest and recunlearn: activate the project's environment" >&2
+  exit 2
+}
 for name in $(cat "$names"); do
   files=$(tests_of "$name") || continue
-  if (cd mutants && MUTANT_UNDER_TEST="$name" PYTHONPATH="$PWD/src" nice -n 10 \
-      python -m pytest -x -q -p no:cacheprovider -p no:xdist $files >/dev/null 2>&1); then
-    echo "survived $name"
-  else
-    echo "killed $name"
-  fi
+  (cd mutants && MUTANT_UNDER_TEST="$name" PYTHONPATH="$PWD/src" nice -n 10 \
+    python -m pytest -x -q -p no:cacheprovider -p no:xdist $files >/dev/null 2>&1)
+  # pytest: 0 = every test passed, 1 = a test failed; anything else is not a verdict
+  case $? in
+    0) echo "survived $name" ;;
+    1) echo "killed $name" ;;
+    *) echo "error $name (pytest could not run the tests)" ;;
+  esac
 done

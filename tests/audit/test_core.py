@@ -384,3 +384,21 @@ def test_attacker_seeds_are_stable_across_releases():
     these values are the ones every committed record was made with."""
     assert audit_core.derive_seed(0, 0, "gender", "logreg") == 610612752
     assert audit_core.derive_seed(2, 4, "age", "knn") == 25685235
+
+
+def test_error_messages_name_what_is_wrong(planted_data):
+    X = planted_data["X"]
+    n = len(X)
+    with pytest.raises(DataError, match="field 'gender': no matched user has a label"):
+        audit(X, {"gender": (GENDER, np.full(n, -1))}, progress=False)
+    with pytest.raises(ConfigError, match=f"test_users mask has 3 entries for {n} embedding rows"):
+        audit(X, planted_data["attributes"], test_users=np.ones(3, dtype=bool), progress=False)
+    # held-out view whose training users all share one class: the message names that class
+    gender = np.asarray(planted_data["attributes"]["gender"][1]).copy()
+    test = gender == 0
+    test[:5] = True  # some 'M' users among the test users too
+    gender[~test] = 1
+    with pytest.raises(
+        DataError, match=r"field 'gender': a single class \('M'\) among the training users"
+    ):
+        audit(X, {"gender": (GENDER, gender)}, test_users=test, progress=False)

@@ -175,3 +175,19 @@ def test_recorded_identity_store_and_overwrite(source, tmp_path):
     unlearn_run(source, "split-eraser", "gender,age", out, overwrite=True, **kwargs)
     assert json.loads((out / rundir.METRICS).read_text())["requirement"] == ["age", "gender"]
     assert len(BrickStore(store).keys()) == 2
+
+
+def test_the_source_hash_is_the_one_the_source_recorded(source, tmp_path):
+    """A run whose data moved (``data_dir=``) no longer hashes to what it recorded: the
+    unlearned run points to the recorded hash, the one bench records and reports know."""
+    import shutil
+
+    moved = tmp_path / "source"
+    shutil.copytree(source, moved)
+    config = json.loads((moved / rundir.CONFIG).read_text())
+    config["config_hash"] = "recorded-before-the-move"
+    (moved / rundir.CONFIG).write_text(json.dumps(config))
+    out = tmp_path / "dp"
+    unlearn_run(moved, "dp", "gender", out)
+    written = json.loads((out / rundir.CONFIG).read_text())
+    assert written["unlearning"]["source_config_hash"] == "recorded-before-the-move"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import torch
 
 from recunlearn.data.types import Attribute
 from recunlearn.protect.posthoc.base import AttributeLabels, heldout_users, hide_labels
@@ -33,3 +35,44 @@ def test_heldout_users_are_a_seeded_share_of_the_users():
     assert np.flatnonzero(first).tolist() == [6, 7, 9, 12, 19]
     assert np.flatnonzero(heldout_users(20, 0.25, 1)).tolist() == [0, 5, 8, 14, 17]
     assert heldout_users(943, 0.2, 0).sum() == 188
+
+
+def test_model_scorer_masks_known_items_and_scores_pairs_like_the_full_matrix():
+    from recunlearn.models.registry import make_model
+    from recunlearn.protect.posthoc.base import model_scorer
+    from recunlearn.testing.data import make_tiny_dataset, make_tiny_split
+
+    split = make_tiny_split(make_tiny_dataset())
+    model = make_model("mf", epochs=1).fit(split, progress=False)
+    scorer = model_scorer(model, split.test.known, train=split.train)
+    users = torch.tensor([0, 3, 5])
+    table = model.user_embeddings()
+    raw, masked = scorer.raw(users, table), scorer(users, table)
+    known = split.test.known[users.numpy()].toarray().astype(bool)
+    assert known.any()
+    assert torch.isneginf(masked[torch.from_numpy(known)]).all()
+    assert torch.equal(masked[torch.from_numpy(~known)], raw[torch.from_numpy(~known)])
+    rows, items = torch.tensor([0, 2, 2, 1]), torch.tensor([4, 0, 7, 4])
+    torch.testing.assert_close(scorer.pairs(users, table, rows, items), raw[rows, items])
+
+
+def test_fit_keeps_a_float32_copy_of_any_input():
+    from recunlearn.protect.posthoc.registry import make_unlearner
+
+    matrix = np.random.default_rng(0).normal(size=(6, 3))  # float64
+    labels = {"gender": AttributeLabels(GENDER, np.array([0, 1, 0, 1, 0, 1]))}
+    method = make_unlearner("dp").fit(matrix, labels)
+    assert method.embeddings_.dtype == torch.float32
+    matrix[0, 0] = 99.0
+    assert float(method.embeddings_[0, 0]) != 99.0
+
+
+def test_non_finite_embeddings_are_refused_by_name():
+    from recunlearn.core.errors import DataError
+    from recunlearn.protect.posthoc.registry import make_unlearner
+
+    matrix = np.ones((4, 2))
+    matrix[1, 1] = np.inf
+    labels = {"gender": AttributeLabels(GENDER, np.array([0, 1, 0, 1]))}
+    with pytest.raises(DataError, match="field 'embeddings': embeddings contain NaN or infinite"):
+        make_unlearner("dp").fit(matrix, labels)
