@@ -35,6 +35,11 @@ class UnlearnerContract:
     """Options that keep the checks fast (e.g. few optimisation steps)."""
     needs_scorer: ClassVar[bool] = False
     """The method trains through the frozen recommender (``fit(..., scorer=...)``)."""
+    planted_gender: ClassVar[tuple[float, float] | None] = None
+    """Where the planted gender must land after ``transform("gender")`` at :attr:`fast_options`:
+    the worst signed ``BAcc - chance`` (points) of a logistic regression and a 20-NN, audited by
+    :func:`~recunlearn.audit.audit`. ``None``: the method is not expected to remove it at these
+    settings, only never to push it below chance (a mirror) nor above the original."""
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -51,6 +56,20 @@ class UnlearnerContract:
         if self.needs_scorer:
             kwargs.setdefault("scorer", LinearScorer(matrix))
         return unlearner.fit(matrix, labels, **kwargs)
+
+    def test_audited_planted_gender_and_untouched_noise(self, planted) -> None:
+        """The project's own audit on the method's output: planted gender where the method's
+        documentation puts it, on both sides of chance, and the independent ``noise`` label
+        still at chance (no method may write a label into an attribute it was not asked to
+        remove)."""
+        matrix, labels = planted
+        protected = self.fit(self.make(), matrix, labels).transform("gender").numpy()
+        after = _planted_gaps(protected, labels)
+        before = _planted_gaps(matrix, labels)
+        low, high = self.planted_gender or (-5.0, before["gender"][0] + 3.0)
+        assert low <= after["gender"][0] <= high, (self.name, after["gender"], (low, high))
+        gap, z = after["noise"]
+        assert abs(z) < 4.0, (self.name, "noise", gap, z)
 
     def test_registered(self) -> None:
         assert self.name in UNLEARNERS and UNLEARNERS.get(self.name).name == self.name
@@ -100,3 +119,45 @@ class UnlearnerContract:
             pytest.skip("the method does not train through the recommender")
         with pytest.raises(ConfigError, match="scorer"):
             self.make().fit(matrix, labels)
+
+
+_GAPS_CACHE: dict[bytes, dict[str, tuple[float, float]]] = {}
+
+
+def _planted_gaps(
+    matrix: np.ndarray, labels: dict[str, AttributeLabels]
+) -> dict[str, tuple[float, float]]:
+    """Per attribute (gender, noise): the worst signed ``BAcc - chance`` in points of a
+    logistic regression and a 20-NN (3-fold, seed 0) and its null z-score (cached per matrix and
+    labels within a process: every contract class audits the same original)."""
+    key = np.ascontiguousarray(matrix).tobytes() + b"".join(
+        np.ascontiguousarray(labels[name].values).tobytes() for name in ("gender", "noise")
+    )
+    if key not in _GAPS_CACHE:
+        _GAPS_CACHE[key] = _audit_planted(matrix, labels)
+    return _GAPS_CACHE[key]
+
+
+def _audit_planted(
+    matrix: np.ndarray, labels: dict[str, AttributeLabels]
+) -> dict[str, tuple[float, float]]:
+    from recunlearn.audit import audit
+
+    attributes = {
+        name: (labels[name].attribute, labels[name].values) for name in ("gender", "noise")
+    }
+    summary = audit(
+        matrix,
+        attributes,
+        attackers=["logreg", "knn"],
+        n_folds=3,
+        seeds=(0,),
+        n_jobs=1,
+        progress=False,
+    ).summary()
+    out = {}
+    for name, rows in summary.groupby("attribute"):
+        gaps = 100.0 * (rows["bacc_mean"] - rows["chance_bacc_mean"]).to_numpy()
+        worst = int(np.argmax(np.abs(gaps)))
+        out[str(name)] = (float(gaps[worst]), float(rows["bacc_z"].to_numpy()[worst]))
+    return out
