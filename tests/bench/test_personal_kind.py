@@ -30,6 +30,11 @@ CONFIG = {
             "original",
             {"label": "sm", "options": {"epochs": 1, "d_steps": 1, "validation": "none"}},
             {"label": "afrl", "options": {"epochs": 1, "validation": "none"}},
+            {
+                "label": "afrl-confusion",
+                "method": "afrl",
+                "options": {"epochs": 1, "validation": "none", "adversary_objective": "confusion"},
+            },
             {"label": "split-eraser", "options": {"permutations": 5}},
         ],
         "attackers": ["knn"],
@@ -52,7 +57,7 @@ def bench_dir(tmp_path_factory) -> Path:
 def test_cells_share_the_base_run():
     cells = expand(parse_config(CONFIG))
     kinds = [c.kind for c in cells]
-    assert kinds.count("train") == 1 and kinds.count("personal") == 4
+    assert kinds.count("train") == 1 and kinds.count("personal") == 5
     personal = [c for c in cells if c.kind == "personal"]
     assert all(c.deps == (cells[0].hash,) for c in personal)
     assert personal[0].params["personal"]["requirements"] == [
@@ -71,7 +76,7 @@ def test_cells_share_the_base_run():
 def test_records_hold_every_column_and_view(bench_dir: Path):
     records = [r for r in read_records(bench_dir) if r["kind"] == "personal"]
     assert {r["params"]["method"] for r in records} == {
-        "original", "sm", "afrl", "split-eraser",
+        "original", "sm", "afrl", "afrl-confusion", "split-eraser",
     }  # fmt: skip
     by_method = {r["params"]["method"]: r for r in records}
     for record in records:
@@ -124,28 +129,30 @@ def test_report_has_table2_checks_and_costs(bench_dir: Path):
     (table2,) = document.tables("afrl_table2")
     assert table2.header == ["Model", "Method", "G", "A", "G+A", "none", "mixed"]
     # each of our rows, then the paper's row of the same method when the paper has one
-    assert [(r[0].text, r[1].text) for r in table2.rows[:7]] == [
+    assert [(r[0].text, r[1].text) for r in table2.rows[:8]] == [
         ("MF", "Base"),
         ("MF · paper, full ML-1M", "Base"),
         ("MF", "SM"),
         ("MF · paper, full ML-1M", "SM"),
         ("MF", "AFRL"),
         ("MF · paper, full ML-1M", "AFRL"),
+        ("MF", "afrl-confusion"),  # a variant: no paper row
         ("MF", "split-eraser"),  # the paper has no split-eraser row
     ]
     assert table2.rows[5][2].text.startswith(".5310 / ")  # AFRL+PMF, gender, the paper's
     assert table2.rows[4][2].links and not table2.rows[5][2].links
-    assert [r[1].text for r in table2.rows[7:]] == ["Base", "AFRL", "PFRec"]  # SASRec, paper only
+    assert [r[1].text for r in table2.rows[8:]] == ["Base", "AFRL", "PFRec"]  # SASRec, paper only
     assert table2.rows[-1][0].text == "SASRec · paper, full ML-1M only"
     assert table2.rows[-1][2].text == ".5179 / .4784 / .7418"
     assert table2.rows[-1][5].text == "–"  # no paper number for the empty requirement
-    (checks,) = document.tables("afrl_checks")
+    checks, variant_checks = document.tables("afrl_checks")  # one per AFRL row
+    assert "afrl-confusion" in variant_checks.title and "afrl-confusion" not in checks.title
     assert [r[0].text for r in checks.rows] == ["G", "A", "G+A", "none", "mixed"]
     assert checks.rows[0][-1].text.startswith("Δ")  # the Wilcoxon test ran
     assert any("of 3 requirements" in note for note in checks.notes)
     assert any("identical across requirements: yes" in note for note in checks.notes)
     (cost,) = document.tables("afrl_cost")
-    assert [r[1].text for r in cost.rows] == ["SM", "AFRL", "split-eraser"]
+    assert [r[1].text for r in cost.rows] == ["SM", "AFRL", "afrl-confusion", "split-eraser"]
     assert len(cost.header) == len(cost.rows[0]) and cost.rows[0][-1].text == "120"
     markdown = Path(build_report(bench_dir).markdown).read_text()
     assert "AFRL Table 2 layout" in markdown and "Other cells" not in markdown

@@ -330,22 +330,16 @@ def personal_guard_check(
         )
     heldout = None
     if hidden is not None:
-        second = make_unlearner(method, **options)
-        second.fit(original, hide_labels(labels, hidden), scorer=run_scorer(run), store=store)
+        second = _refit_without(run, method, options, original, labels, hidden, store)
         heldout = (assemble(second, original, personal), hidden)
     return check_leakage(
         protected,
         attributes,
         list(attributes),
-        original=original if transfer else None,
         heldout=heldout,
-        attackers=guard.attackers,
-        n_folds=guard.n_folds,
-        seed=guard.seed,
-        n_jobs=guard.n_jobs,
-        audit_original=audit_original,
         rare_classes="drop",
         skipped=skipped,
+        **_guard_options(guard, original if transfer else None, audit_original),
     )
 
 
@@ -371,21 +365,44 @@ def guard_check(
     heldout = None
     if guard.heldout_fraction > 0:
         hidden = heldout_users(len(original), guard.heldout_fraction, guard.seed)
-        second = make_unlearner(method, **options)
-        second.fit(original, hide_labels(labels, hidden), scorer=run_scorer(run), store=store)
+        second = _refit_without(run, method, options, original, labels, hidden, store)
         heldout = (second.transform(requirement), hidden)
     return check_leakage(
         protected,
         run.dataset,
         requirement.attributes,
-        original=original if transfer else None,
         heldout=heldout,
-        attackers=guard.attackers,
-        n_folds=guard.n_folds,
-        seed=guard.seed,
-        n_jobs=guard.n_jobs,
-        audit_original=audit_original,
+        **_guard_options(guard, original if transfer else None, audit_original),
     )
+
+
+def _refit_without(
+    run: TrainedRun,
+    method: str,
+    options: dict[str, Any],
+    original: torch.Tensor,
+    labels: dict[str, AttributeLabels],
+    hidden: np.ndarray,
+    store: str | Path | None,
+) -> Any:
+    """The held-out view's second fit: the same method without the ``hidden`` users' labels."""
+    second = make_unlearner(method, **options)
+    second.fit(original, hide_labels(labels, hidden), scorer=run_scorer(run), store=store)
+    return second
+
+
+def _guard_options(
+    guard: GuardSettings, original: torch.Tensor | None, audit_original: bool
+) -> dict[str, Any]:
+    """The :func:`check_leakage` arguments both guards take from the settings."""
+    return {
+        "original": original,
+        "attackers": guard.attackers,
+        "n_folds": guard.n_folds,
+        "seed": guard.seed,
+        "n_jobs": guard.n_jobs,
+        "audit_original": audit_original,
+    }
 
 
 def _source_hash(run: TrainedRun) -> str:

@@ -360,6 +360,7 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
             ("train_speed", speed.train_speed_table(records)),
             ("audit_speed", speed.audit_speed_table(records)),
             ("removal_speed", speed.removal_speed_table(records)),
+            ("personal_speed", speed.personal_speed_table(records)),
             ("protocol_gap", speed.protocol_gap_table(records)),
         )
         if table is not None
@@ -383,6 +384,7 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
         "train_speed",
         "audit_speed",
         "removal_speed",
+        "personal_speed",
         "protocol_gap",
         "personal",
     }

@@ -375,7 +375,7 @@ def costs(frame: pd.DataFrame) -> list[Table]:
                 rows.append(
                     [
                         TCell(model_name(model)),
-                        TCell(METHOD_NAMES.get(kind, method)),
+                        TCell(display_name(method, kind)),
                         TCell(_seconds(fits["fit_seconds"]), links=tuple(fits["record"])),
                         TCell(_seconds(fits["heldout_fit_seconds"])),
                         TCell(_seconds(served)),

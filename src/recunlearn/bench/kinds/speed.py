@@ -143,3 +143,77 @@ def removal_speed_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
         protocol={"table": f"{params['n_users']} x {params['dim']} synthetic, ML-1M balance"},
         wall={"requests": float(sum(r["seconds"] for r in rows))},
     )
+
+
+@register_kind("personal_speed", protocol="synthetic ML-1M-sized dataset", exclusive=True)
+def personal_speed_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
+    """Seconds to answer per-user requirement tables for every user of an ML-1M-sized synthetic
+    dataset with one method: fitted once on a briefly trained base model (its fit seconds are
+    recorded with the options used; the real fit costs are in the ``personal`` grids), then
+    ``tables`` fresh random tables (each user draws one non-empty combination of the
+    attributes), each answered for every user. For brick methods the first table computes
+    every attribute, the later ones only combine cached bricks."""
+    import tempfile
+
+    import torch
+
+    from recunlearn.data.splits import leave_one_out
+    from recunlearn.data.synthetic import make_synthetic
+    from recunlearn.models.registry import make_model
+    from recunlearn.protect.personal import PersonalRequirement, assemble
+    from recunlearn.protect.posthoc.base import labels_from_dataset, model_scorer
+    from recunlearn.protect.posthoc.registry import make_unlearner
+
+    threads = int(params.get("threads", ctx.threads))
+    torch.set_num_threads(threads)
+    attributes = list(params.get("attributes", ["gender", "age", "occupation"]))
+    dataset = make_synthetic(
+        n_users=int(params["n_users"]),
+        n_items=int(params["n_items"]),
+        n_interactions_per_user=tuple(params.get("interactions", (20, 60))),
+        seed=0,
+    )
+    split = leave_one_out(dataset)
+    model_options = {"epochs": 2, "seed": 0, "threads": threads}
+    model_options.update(params.get("model_options") or {})
+    model = make_model(params["model"], **model_options).fit(split, progress=False)
+    scorer = model_scorer(model, split.test.known, train=split.train, valid=split.valid)
+    labels = {
+        name: entry for name, entry in labels_from_dataset(dataset).items() if name in attributes
+    }
+    original = model.user_embeddings()
+    options = dict(params.get("options") or {})
+    requests: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix=".speed-store.tmp-", dir=ctx.out) as folder:
+        method = make_unlearner(params["method"], **options)
+        started = time.perf_counter()
+        method.fit(original, labels, scorer=scorer, store=folder if method.uses_store else None)
+        fit_seconds = time.perf_counter() - started
+        for seed in range(int(params.get("tables", 3))):
+            table = PersonalRequirement.random(dataset.n_users, attributes, seed)
+            log: dict[str, Any] = {}
+            assemble(method, original, table, log=log)
+            requests.append(
+                {
+                    "table_seed": seed,
+                    "groups": len(log.get("groups", {})),
+                    "seconds": log["seconds"],
+                }
+            )
+    return CellOutput(
+        metrics={
+            "method": params["method"],
+            "options": options,
+            "model": params["model"],
+            "users": int(dataset.n_users),
+            "dim": int(original.shape[1]),
+            "fit_seconds": fit_seconds,
+            "requests": requests,
+        },
+        protocol={
+            "table": f"synthetic {dataset.n_users} users x {dataset.n_items} items, "
+            f"{params['model']} trained {model_options['epochs']} epochs; random per-user "
+            f"requirements over {'/'.join(attributes)}"
+        },
+        wall={"fit": fit_seconds, "requests": float(sum(r["seconds"] for r in requests))},
+    )

@@ -19,11 +19,14 @@ the current variational net rather than to merge the classes -- whereas the MMD 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import ClassVar, Literal
 
+import numpy as np
 import torch
 from pydantic import Field
 
+from recunlearn.core.errors import ConfigError
 from recunlearn.protect.posthoc.base import Unlearner, UnlearnerConfig
 from recunlearn.protect.posthoc.lego import _batch, _targets
 from recunlearn.protect.posthoc.mmd import mmd2
@@ -50,6 +53,19 @@ class InductiveConfig(UnlearnerConfig):
     variational_steps: int = Field(
         1, ge=1, description="maximum-likelihood steps on each q(a | u) per step of the map"
     )
+    fit_share: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="share of each attribute's labelled users the map is trained on (a random "
+        "subset, seeded); the others are treated as unlabelled, so the map cannot match their "
+        "sampling noise in-sample",
+    )
+    fidelity_space: Literal["embedding", "scores"] = Field(
+        "embedding",
+        description="'embedding' = the displacement of the rows; 'scores' = the change of the "
+        "batch users' scores over every item (needs the scorer), relative to their mean square",
+    )
 
 
 def _class_mmd(mapped: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
@@ -61,6 +77,19 @@ def _class_mmd(mapped: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         if c != anchor:
             total = total + mmd2(mapped[classes == c], mapped[classes == anchor])
     return total
+
+
+def _subset(
+    prepared: tuple[np.ndarray, torch.Tensor, int], share: float, seed: int
+) -> tuple[np.ndarray, torch.Tensor, int]:
+    """A seeded random ``share`` of the labelled rows (all of them at 1)."""
+    rows, targets, n_classes = prepared
+    if share >= 1.0:
+        return prepared
+    keep = np.sort(
+        np.random.default_rng(seed).permutation(len(rows))[: max(2, round(share * len(rows)))]
+    )
+    return rows[keep], targets[torch.as_tensor(keep)], n_classes
 
 
 class _ResidualMap(torch.nn.Module):
@@ -80,7 +109,7 @@ class InductiveMap(Unlearner):
     """A residual map trained on labelled users (MMD or vCLUB objective), applied to all users.
 
     After ``transform``: ``map_`` (the trained module) and ``log_`` (objective and displacement
-    at the start and end, seconds).
+    at the start and end, the users trained on per attribute, seconds).
     """
 
     name: ClassVar[str] = "inductive-map"
@@ -93,12 +122,15 @@ class InductiveMap(Unlearner):
         torch.manual_seed(cfg.seed)
         generator = torch.Generator().manual_seed(cfg.seed)
         original = self.embeddings_
-        scale = float(original.pow(2).sum(1).mean())
-        prepared = [_targets(self.labels_[a]) for a in requirement.attributes]
+        prepared = [
+            _subset(_targets(self.labels_[a]), cfg.fit_share, cfg.seed)
+            for a in requirement.attributes
+        ]
         nets = [
             VariationalNet(original.shape[1], c, cfg.variational_hidden) for _, _, c in prepared
         ]
         mapping = _ResidualMap(original.shape[1], cfg.hidden)
+        displace = self._displacement(original)
         opt_map = torch.optim.Adam(mapping.parameters(), lr=cfg.lr_map)
         opt_q = [torch.optim.Adam(n.parameters(), lr=cfg.lr_variational) for n in nets]
         trace = []
@@ -117,7 +149,7 @@ class InductiveMap(Unlearner):
                     total = total + _class_mmd(mapped, targets[pick])
                 else:
                     total = total + net.vclub(mapped, targets[pick])
-                displacement = displacement + (mapped - u).pow(2).sum(1).mean() / scale
+                displacement = displacement + displace(mapping, torch.as_tensor(rows)[pick])
             loss = total + cfg.fidelity * displacement
             opt_map.zero_grad(set_to_none=True)
             loss.backward()
@@ -130,6 +162,39 @@ class InductiveMap(Unlearner):
             "objective_first": trace[0][0],
             "objective_last": trace[-1][0],
             "displacement_last": trace[-1][1],
+            "trained_users": {
+                a: int(len(rows))
+                for a, (rows, _, _) in zip(requirement.attributes, prepared, strict=True)
+            },
             "seconds": time.perf_counter() - started,
         }
         return protected
+
+    def _displacement(
+        self, original: torch.Tensor
+    ) -> Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]:
+        """``(mapping, user indices) -> relative displacement`` in the configured space."""
+        if self.config.fidelity_space == "embedding":
+            scale = float(original.pow(2).sum(1).mean())
+
+            def rows(mapping: torch.nn.Module, users: torch.Tensor) -> torch.Tensor:
+                u = original[users]
+                return (mapping(u) - u).pow(2).sum(1).mean() / scale
+
+            return rows
+        raw = getattr(self.scorer_, "raw", None)
+        if raw is None:
+            raise ConfigError(
+                "inductive-map: fidelity_space='scores' needs the recommender's scorer "
+                "(fit(..., scorer=model_scorer(model)))"
+            )
+        with torch.no_grad():
+            sample = torch.arange(min(len(original), 1024))
+            scale = float(raw(sample, original).pow(2).mean())
+
+        def scores(mapping: torch.nn.Module, users: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                before = raw(users, original)
+            return (raw(users, mapping(original)) - before).pow(2).mean() / scale
+
+        return scores
