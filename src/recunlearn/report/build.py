@@ -151,6 +151,7 @@ TABLE_KEYS = frozenset(
         "removal",
         "removal_detail",
         "removal_frontier",
+        "personal_speed",
         "removal_speed",
         "significance",
         "timing",
