@@ -7,12 +7,19 @@ requirement, a dependence measure between the mapped rows and the attribute (def
 between classes; or LEGO's vCLUB estimate, alternating with maximum-likelihood steps on the
 variational nets) plus a fidelity penalty
 ``fidelity * mean ||f(u) - u||^2 / mean ||u||^2`` that plays the role of LEGO's ball. The map
-is then applied to every user, labelled or not.
+is then applied to every user, labelled or not. ``fidelity_space="scores"`` measures the
+penalty on the recommender's scores instead (the change of the batch users' scores over every
+item, through the scorer given to ``fit``), so moves the ranking does not see are free;
+``fit_share`` trains on a seeded share of the labelled users only.
+
+Measured on the first half of ML-1M (MF, gender; benchmarks/notes/removal.md): the map reads
+close to chance in the transductive view but ~10 points on users whose labels it never saw --
+it matches the labelled users' sampling noise -- so it is not the default.
 
 ``objective="mmd"`` (the default) uses, for categorical attributes, the multi-kernel MMD
 between each class's mapped rows and the largest class's (a critic-free objective, as in D2D);
-continuous attributes always use the Gaussian vCLUB bound. Measured on planted data (tests/unlearning/test_inductive.py): against a map, the vCLUB game
-does not remove linearly decodable information from held-out users -- the map learns to fool
+continuous attributes always use the Gaussian vCLUB bound. Measured on planted data
+(tests/protect/posthoc/test_inductive.py): against a map, the vCLUB game does not remove linearly decodable information from held-out users -- the map learns to fool
 the current variational net rather than to merge the classes -- whereas the MMD objective does.
 """
 
