@@ -146,7 +146,8 @@ class InductiveMap(Unlearner):
             displacement = torch.zeros(())
             for net, opt, (rows, targets, _) in zip(nets, opt_q, prepared, strict=True):
                 pick = _batch(len(rows), cfg.batch_size, generator)
-                u = original[torch.as_tensor(rows)[pick]]
+                users = torch.as_tensor(rows)[pick]
+                u = original[users]
                 mapped = mapping(u)
                 for _ in range(cfg.variational_steps):
                     opt.zero_grad(set_to_none=True)
@@ -156,7 +157,7 @@ class InductiveMap(Unlearner):
                     total = total + _class_mmd(mapped, targets[pick])
                 else:
                     total = total + net.vclub(mapped, targets[pick])
-                displacement = displacement + displace(mapping, torch.as_tensor(rows)[pick])
+                displacement = displacement + displace(mapping, users, u, mapped)
             loss = total + cfg.fidelity * displacement
             opt_map.zero_grad(set_to_none=True)
             loss.backward()
@@ -179,14 +180,16 @@ class InductiveMap(Unlearner):
 
     def _displacement(
         self, original: torch.Tensor
-    ) -> Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]:
-        """``(mapping, user indices) -> relative displacement`` in the configured space."""
+    ) -> Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
+        """``(mapping, user indices, their rows, their mapped rows) -> relative displacement`` in
+        the configured space (the batch's mapped rows are reused, not recomputed)."""
         if self.config.fidelity_space == "embedding":
             scale = float(original.pow(2).sum(1).mean())
 
-            def rows(mapping: torch.nn.Module, users: torch.Tensor) -> torch.Tensor:
-                u = original[users]
-                return (mapping(u) - u).pow(2).sum(1).mean() / scale
+            def rows(
+                mapping: torch.nn.Module, users: torch.Tensor, u: torch.Tensor, mapped: torch.Tensor
+            ) -> torch.Tensor:
+                return (mapped - u).pow(2).sum(1).mean() / scale
 
             return rows
         raw = getattr(self.scorer_, "raw", None)
@@ -199,7 +202,10 @@ class InductiveMap(Unlearner):
             sample = torch.arange(min(len(original), 1024))
             scale = float(raw(sample, original).pow(2).mean())
 
-        def scores(mapping: torch.nn.Module, users: torch.Tensor) -> torch.Tensor:
+        def scores(
+            mapping: torch.nn.Module, users: torch.Tensor, u: torch.Tensor, mapped: torch.Tensor
+        ) -> torch.Tensor:
+            # the whole mapped table: models whose scores depend on every row (LightGCN)
             with torch.no_grad():
                 before = raw(users, original)
             return (raw(users, mapping(original)) - before).pow(2).mean() / scale
