@@ -151,6 +151,11 @@ def test_report_has_table2_checks_and_costs(bench_dir: Path):
     assert checks.rows[0][-1].text.startswith("Δ")  # the Wilcoxon test ran
     assert any("of 3 requirements" in note for note in checks.notes)
     assert any("identical across requirements: yes" in note for note in checks.notes)
+    (kept,) = document.tables("afrl_kept")
+    assert kept.header == ["Model", "Method", "forget G", "forget A", "Seeds"]
+    assert [r[1].text for r in kept.rows] == ["SM", "AFRL", "afrl-confusion", "split-eraser"]
+    gap = float(kept.rows[1][2].text.split()[0])  # AFRL forgetting gender: age's AUC moved by
+    assert 0 <= gap <= 1 and kept.rows[1][2].text.endswith(("✓", "✗"))
     (cost,) = document.tables("afrl_cost")
     assert [r[1].text for r in cost.rows] == ["SM", "AFRL", "afrl-confusion", "split-eraser"]
     assert len(cost.header) == len(cost.rows[0]) and cost.rows[0][-1].text == "120"

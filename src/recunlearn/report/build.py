@@ -140,6 +140,7 @@ TABLE_KEYS = frozenset(
         "advx_table2",
         "afrl_checks",
         "afrl_cost",
+        "afrl_kept",
         "afrl_table2",
         "audit_speed",
         "base_models",
@@ -241,6 +242,7 @@ def _personal(document: Document, records: list[dict[str, Any]]) -> None:
     for key, tables_of in (
         ("afrl_table2", personal.table2),
         ("afrl_checks", personal.checks),
+        ("afrl_kept", personal.kept),
         ("afrl_cost", personal.costs),
     ):
         for table in tables_of(frame):

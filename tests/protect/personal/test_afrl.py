@@ -99,7 +99,10 @@ def test_planted_requirement_removes_its_attribute_and_keeps_the_other(planted):
     gender_removed = method.transform("gender").numpy()
     paper = ("logreg", "svm_rbf", "knn", "afrl_mlp")
     assert abs(distance(gender_removed, labels, "gender", paper, n_folds=3)) <= TOLERANCE
-    assert distance(gender_removed, labels, "age", n_folds=3) > 25  # kept: readable
+    # kept: readable -- here above the base's 24 points (~53): the attribute encoders memorise
+    # the labelled users, and the kept attribute reaches the served rows through them (users
+    # whose labels the fit never saw read ~11 against the base's 21; notes/personal.md)
+    assert distance(gender_removed, labels, "age", n_folds=3) > 25
     age_removed = method.transform("age").numpy()
     assert abs(distance(age_removed, labels, "age", n_folds=3)) <= TOLERANCE
     assert distance(age_removed, labels, "gender", n_folds=3) > 25
