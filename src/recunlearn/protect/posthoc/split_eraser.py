@@ -39,7 +39,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -53,6 +53,7 @@ from sklearn.preprocessing import StandardScaler
 
 from recunlearn.core.errors import ConfigError, DataError
 from recunlearn.protect.posthoc.base import AttributeLabels, Scorer, Unlearner, UnlearnerConfig
+from recunlearn.protect.posthoc.list_reencoding import reencode_rows
 from recunlearn.protect.posthoc.store import BrickStore, brick_key, matrix_fingerprint
 from recunlearn.protect.requirement import Requirement
 
@@ -103,6 +104,16 @@ class SplitEraserConfig(UnlearnerConfig):
     check: bool = Field(
         False, description="after transform, report the defender-side probes in ``check_``"
     )
+    reencode_top: int = Field(
+        0,
+        ge=0,
+        description="if > 0, re-encode every erased row from the ids of its own top-K items "
+        "(needs the model's scorer; see protect.posthoc.list_reencoding). 0 = off",
+    )
+    reencode_alpha: float = Field(0.1, gt=0, description="ridge of the list decoder")
+    reencode_target: Literal["erased", "original"] = Field(
+        "erased", description="rows the list decoder learns to reproduce"
+    )
 
 
 @dataclass
@@ -147,9 +158,19 @@ class SplitEraser(Unlearner):
         """Store ``U0`` and the labels and build the (label-free) frame; bricks are built per
         attribute on first use, read from / written to ``store`` (a
         :class:`~recunlearn.protect.posthoc.store.BrickStore` or its folder) when given.
-        ``scorer`` is accepted for interface compatibility, unused."""
+        ``scorer`` (the model's :class:`~recunlearn.protect.posthoc.base.ModelScorer`) is
+        needed only with ``reencode_top`` > 0.
+
+        Raises:
+            ConfigError: ``reencode_top`` > 0 without a scorer that gives unmasked scores.
+        """
 
         super().fit(embeddings, labels, scorer=scorer, store=store)
+        if self.config.reencode_top and not hasattr(scorer, "raw"):
+            raise ConfigError(
+                "split-eraser: reencode_top needs the model's scorer (fit(..., scorer=...))"
+            )
+        self.scorer_ = scorer
         self.store_ = BrickStore(store) if isinstance(store, str | Path) else store
         self.source_ = matrix_fingerprint(self.embeddings_)
         self.U0_ = self.embeddings_.numpy().astype(np.float64)
@@ -228,9 +249,11 @@ class SplitEraser(Unlearner):
 
     def _store_key(self, name: str, codes: np.ndarray) -> str:
         """The brick's store key: source matrix, attribute, labels and every option that shapes
-        the directions (``check`` only reports, so it is left out)."""
+        the directions (``check`` only reports and the re-encoding follows the deletion, so
+        they are left out)."""
 
-        options = self.config.model_dump(mode="json", exclude={"check"})
+        post = {"check", "reencode_top", "reencode_alpha", "reencode_target"}
+        options = self.config.model_dump(mode="json", exclude=post)
         return brick_key(self.source_, f"{self.name}:{name}", codes, options)
 
     def _candidates(
@@ -363,6 +386,8 @@ class SplitEraser(Unlearner):
             q, r = np.linalg.qr(B)
             B = q[:, np.abs(np.diag(r)) > 1e-8]
         out = self._erase_rows(np.arange(len(self.U0_)), B)
+        if self.config.reencode_top:
+            out = self._reencode(out)
         self.log_ = {
             "rank": int(B.shape[1]),
             "rank_per_attribute": {b.attribute: b.stats["rank"] for b in bricks},
@@ -381,6 +406,19 @@ class SplitEraser(Unlearner):
                 for b in bricks
             }
         return torch.as_tensor(out, dtype=torch.float32)
+
+    def _reencode(self, erased: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        target = self.U0_ if cfg.reencode_target == "original" else None
+        rows = reencode_rows(
+            torch.as_tensor(erased, dtype=torch.float32),
+            self.scorer_.raw,
+            top=cfg.reencode_top,
+            alpha=cfg.reencode_alpha,
+            target=target,
+            seed=cfg.seed,
+        )
+        return rows.numpy().astype(np.float64)
 
 
 # ---------------------------------------------------------------------- probes
