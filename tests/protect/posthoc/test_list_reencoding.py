@@ -18,8 +18,9 @@ from tests.protect.posthoc.test_split_eraser import TOLERANCE, _attributes, plan
 def test_top_lists_are_ranked_and_bags_weighted_by_rank():
     items = torch.eye(4)
     table = torch.tensor([[0.1, 0.9, 0.5, 0.0], [1.0, 0.2, 0.0, 2.0]])
-    lists = top_lists(lambda users, t: t[users] @ items.T, table, top=3, chunk=1)
+    lists, n_items = top_lists(lambda users, t: t[users] @ items.T, table, top=3, chunk=1)
     np.testing.assert_array_equal(lists, [[1, 2, 0], [3, 0, 1]])
+    assert n_items == 4
     bags = list_bags(lists, 4).toarray()
     np.testing.assert_allclose(bags[0], [0.5, 1.0, 1 / np.log2(3), 0.0])
 

@@ -27,16 +27,17 @@ ScoreRows = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 def top_lists(
     score_rows: ScoreRows, table: torch.Tensor, top: int, chunk: int = 1024
-) -> np.ndarray:
-    """The ranked ids of each row's ``top`` highest-scored items (n x top)."""
-    out = []
+) -> tuple[np.ndarray, int]:
+    """The ranked ids of each row's ``top`` highest-scored items (n x top) and the catalogue
+    size."""
+    out, n_items = [], 0
     with torch.no_grad():
         for start in range(0, len(table), chunk):
             users = torch.arange(start, min(start + chunk, len(table)))
             scores = score_rows(users, table)
-            k = min(top, scores.shape[1])
-            out.append(torch.topk(scores, k, dim=1).indices.numpy())
-    return np.concatenate(out)
+            n_items = scores.shape[1]
+            out.append(torch.topk(scores, min(top, n_items), dim=1).indices.numpy())
+    return np.concatenate(out), int(n_items)
 
 
 def list_bags(lists: np.ndarray, n_items: int) -> sp.csr_matrix:
@@ -79,10 +80,7 @@ def reencode_rows(
 ) -> torch.Tensor:
     """``rows`` re-encoded from their own top-``top`` lists (see the module docstring);
     ``target`` defaults to ``rows`` themselves."""
-    lists = top_lists(score_rows, rows, top)
-    n_items = int(lists.max()) + 1 if lists.size else 0
-    with torch.no_grad():
-        n_items = max(n_items, int(score_rows(torch.arange(1), rows).shape[1]))
+    lists, n_items = top_lists(score_rows, rows, top)
     goal = rows.numpy().astype(np.float64) if target is None else target.astype(np.float64)
     decoded = reencode(list_bags(lists, n_items), goal, alpha, folds, seed)
     return torch.as_tensor(decoded, dtype=torch.float32)

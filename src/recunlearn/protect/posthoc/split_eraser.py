@@ -418,7 +418,7 @@ class SplitEraser(Unlearner):
             target=target,
             seed=cfg.seed,
         )
-        return rows.numpy().astype(np.float64)
+        return rows.numpy()
 
 
 # ---------------------------------------------------------------------- probes
