@@ -32,7 +32,7 @@ from recunlearn.bench.config import (
 )
 from recunlearn.bench.data import data_params
 from recunlearn.core.errors import ConfigError
-from recunlearn.core.options import validate_options
+from recunlearn.core.options import is_late_option, validate_options
 from recunlearn.experiments.adversarial import lambda_grid
 from recunlearn.experiments.spec import RunSpec
 from recunlearn.models.registry import make_model
@@ -127,7 +127,14 @@ def resolved_options(method: str, options: dict[str, Any]) -> dict[str, Any]:
 
     cls = UNLEARNERS.get(method)
     config = validate_options(cls.Config, options, what=f"unlearning method '{method}'")
-    return config.model_dump(mode="json")
+    dumped = config.model_dump(mode="json")
+    for name, info in cls.Config.model_fields.items():
+        if is_late_option(info) and getattr(config, name) == info.default:
+            # an option added after records existed: at its default it does what the method
+            # did before the option existed, so it stays out of the hash and those records
+            # remain the cells they were
+            del dumped[name]
+    return dumped
 
 
 def _method_params(

@@ -43,6 +43,7 @@ from rich.progress import (
 from threadpoolctl import threadpool_limits
 
 import recunlearn.bench.kinds  # noqa: F401  (registers the built-in kinds)
+from recunlearn.bench.adopt import adopt_records
 from recunlearn.bench.cells import Cell, check_attributes, expand
 from recunlearn.bench.config import BenchConfig, config_error, load_config
 from recunlearn.bench.data import data_params, load_cached
@@ -325,7 +326,9 @@ def _write_plan(
 def plan(
     config: BenchConfig, out: str | Path, config_path: str | Path | None = None
 ) -> tuple[list[Cell], set[str], dict[str, dict[str, Any]]]:
-    """Expand the grid and find the finished cells (loads each dataset once).
+    """Expand the grid and find the finished cells (loads each dataset once); records made
+    before one of their method's late options existed are first moved to their cell's current
+    hash (:func:`recunlearn.bench.adopt.adopt_records`).
 
     Returns:
         (cells in dependency order, hashes already recorded, dataset facts by id).
@@ -341,6 +344,7 @@ def plan(
     facts = dataset_facts(config, base_dir, config_path)
     check_attributes(config, {k: v["attributes"] for k, v in facts.items()}, config_path)
     cells = expand(config, base_dir)
+    adopt_records(out, cells)  # records made before a late option keep their cells
     return cells, _finished(Path(out), cells, facts), facts
 
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from recunlearn.core.errors import ConfigError
 
@@ -86,3 +87,15 @@ def validate_options(cls: type[M], options: Mapping[str, Any], *, what: str) -> 
     except ValidationError as exc:
         problems = [describe_error(cls, error) for error in exc.errors()]
         raise ConfigError(f"invalid options for {what}: " + "; ".join(problems)) from None
+
+
+LATE_OPTION = {"hashed": "when set"}
+"""``json_schema_extra`` of an option added to a method after benchmark records were made
+with it: its default must reproduce the method's earlier behaviour, and the option enters a
+cell's hash only when set to something else (see ``recunlearn.bench.cells.resolved_options``)."""
+
+
+def is_late_option(info: FieldInfo) -> bool:
+    """Whether a config field is marked :data:`LATE_OPTION`."""
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and extra.get("hashed") == LATE_OPTION["hashed"]

@@ -11,6 +11,7 @@ dynamic-requirement timings (LEGO Fig. 3), AdvX Table 2 and its figures.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ from recunlearn.report.frames import (
     unlearn_frame,
 )
 from recunlearn.report.render import Document, Figure, to_html, to_markdown
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -312,6 +315,26 @@ def _adversarial(document: Document, records: list[dict[str, Any]]) -> None:
             document.add("figure", Figure(slug, f"{title}: {name} ({column} attacker)", data))
 
 
+def _without_superseded(
+    records: list[dict[str, Any]], planned: dict[str, int]
+) -> list[dict[str, Any]]:
+    """Drop records outside the plan whose cell label a planned record also has (the same
+    cell recorded under an older hash), so no seed is counted twice; each one dropped is
+    logged. Records of cells the plan no longer has are kept."""
+    labels = {r.get("label") for r in records if r.get("config_hash") in planned}
+    kept = []
+    for record in records:
+        if record.get("config_hash") not in planned and record.get("label") in labels:
+            logger.warning(
+                "report: %s superseded by a planned record of the same cell (%s); not counted",
+                record.get("_path"),
+                record.get("label"),
+            )
+            continue
+        kept.append(record)
+    return kept
+
+
 def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]]]:
     """The report document of a benchmark folder and its records.
 
@@ -333,6 +356,7 @@ def build_document(bench_dir: str | Path) -> tuple[Document, list[dict[str, Any]
         # tables list rows in the config's order, not in the order of the record files
         position = {cell["hash"]: i for i, cell in enumerate(plan.get("cells", []))}
         records.sort(key=lambda r: position.get(r.get("config_hash"), len(position)))
+        records = _without_superseded(records, position)
     document = Document(f"Benchmark report — {name}")
     if description:
         document.add("p", description)

@@ -34,6 +34,7 @@ import torch
 from pydantic import Field
 
 from recunlearn.core.errors import ConfigError
+from recunlearn.core.options import LATE_OPTION
 from recunlearn.protect.posthoc.base import Unlearner, UnlearnerConfig
 from recunlearn.protect.posthoc.lego import _batch, _targets
 from recunlearn.protect.posthoc.mmd import mmd2
@@ -67,6 +68,7 @@ class InductiveConfig(UnlearnerConfig):
         description="share of each attribute's labelled users the map is trained on (a random "
         "subset, seeded); the others are treated as unlabelled, so the map cannot match their "
         "sampling noise in-sample",
+        json_schema_extra=LATE_OPTION,
     )
     fidelity_space: Literal["embedding", "scores"] = Field(
         "embedding",

@@ -52,6 +52,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from recunlearn.core.errors import ConfigError, DataError
+from recunlearn.core.options import LATE_OPTION
 from recunlearn.protect.posthoc.base import AttributeLabels, Scorer, Unlearner, UnlearnerConfig
 from recunlearn.protect.posthoc.list_reencoding import reencode_rows
 from recunlearn.protect.posthoc.store import BrickStore, brick_key, matrix_fingerprint
@@ -109,10 +110,15 @@ class SplitEraserConfig(UnlearnerConfig):
         ge=0,
         description="if > 0, re-encode every erased row from the ids of its own top-K items "
         "(needs the model's scorer; see protect.posthoc.list_reencoding). 0 = off",
+        json_schema_extra=LATE_OPTION,
     )
-    reencode_alpha: float = Field(0.1, gt=0, description="ridge of the list decoder")
+    reencode_alpha: float = Field(
+        0.1, gt=0, description="ridge of the list decoder", json_schema_extra=LATE_OPTION
+    )
     reencode_target: Literal["erased", "original"] = Field(
-        "erased", description="rows the list decoder learns to reproduce"
+        "erased",
+        description="rows the list decoder learns to reproduce",
+        json_schema_extra=LATE_OPTION,
     )
 
 
