@@ -120,3 +120,33 @@ def test_planted_removal_reaches_users_whose_labels_were_not_seen(planted):
     gender = distance(held, labels, "gender", test_users=hidden)
     assert original > 25 and -TOLERANCE <= gender <= original - 15
     assert abs(distance(held, labels, "age", test_users=hidden)) <= TOLERANCE + 2
+
+
+def test_cross_fitted_attribute_encoders_do_not_imprint_the_labels(planted):
+    """With ``attribute_folds`` each labelled user's z_i comes from encoders that never saw
+    their label: the kept attribute no longer reads far above the base in the transductive
+    view (one set: ~53 points against the base's 24, measured; two: -2 to 9), and the
+    requirement still removes its attribute."""
+    matrix, labels, scorer = planted
+    base = distance(matrix, labels, "age", n_folds=3)
+    method = AFRL(**PLANTED, attribute_folds=2).fit(matrix, labels, scorer=scorer)
+    folds = method.folds_.numpy()
+    assert set(np.unique(folds)) == {0, 1} and abs(np.mean(folds) - 0.5) < 0.05
+    assert len(method.nets_.encoders) == 2 * 2  # two sets of (gender, age) encoders
+    gender_removed = method.transform("gender").numpy()
+    assert abs(distance(gender_removed, labels, "gender", n_folds=3)) <= TOLERANCE
+    assert distance(gender_removed, labels, "age", n_folds=3) < base + 5
+
+
+def test_cross_fitted_unlabelled_users_get_the_mean_of_the_sets():
+    matrix, labels = planted_matrix(n=200)
+    hidden = heldout_users(200, 0.3, 0)
+    method = AFRL(**FAST, attribute_folds=2).fit(
+        matrix, hide_labels(labels, hidden), scorer=LinearScorer(matrix)
+    )
+    assert (method.folds_.numpy()[hidden] == -1).all()
+    per_set = [[torch.full((5, 2), float(j))] for j in range(2)]
+    routed = method._route(per_set, torch.as_tensor(np.arange(5)))[0]
+    folds = method.folds_[:5]
+    expected = torch.where(folds >= 0, folds.float(), torch.tensor(0.5))
+    torch.testing.assert_close(routed[:, 0], expected)

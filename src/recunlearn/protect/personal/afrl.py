@@ -45,6 +45,7 @@ code trains them on every user, the attacker's test users included).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -52,6 +53,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
+from recunlearn.core.options import LATE_OPTION
 from recunlearn.protect.personal.base import BestEpoch, PersonalConfig, PersonalUnlearner
 from recunlearn.protect.personal.nets import (
     AdversaryObjective,
@@ -87,18 +89,32 @@ class AFRLConfig(PersonalConfig):
     init: Literal["code", "torch"] = "code"
     validation: Schedule = "code"
     decreasing: int = Field(5, ge=0, description="stop after this many falls in a row (0: off)")
+    attribute_folds: int = Field(
+        1,
+        ge=1,
+        description="k > 1: k sets of attribute encoders and classifiers, set j trained without "
+        "the labels of fold j of the labelled users; a labelled user's z_i comes from the set "
+        "that never saw their label, an unlabelled user's is the mean over the sets (so z_i "
+        "carries what is predictable from u, not the user's own label). 1 = the paper's",
+        json_schema_extra=LATE_OPTION,
+    )
 
 
 class _AFRLNets(nn.Module):
     """Every network of AFRL for ``d``-dimensional inputs and the given targets."""
 
-    def __init__(self, d: int, targets: list[LabelTarget], encoder: str) -> None:
+    def __init__(self, d: int, targets: list[LabelTarget], encoder: str, sets: int = 1) -> None:
         super().__init__()
         widths = [d, 2 * d, 4 * d, 8 * d, 4 * d, 2 * d, d]
         norm = encoder == "code"
-        self.encoders = nn.ModuleList(mlp(widths, layer_norm=norm) for _ in targets)
+        # attribute i of set j at index j * M + i (one set unless cross-fitted)
+        self.encoders = nn.ModuleList(
+            mlp(widths, layer_norm=norm) for _ in range(sets) for _ in targets
+        )
         self.collaborative = mlp(widths, layer_norm=norm)
-        self.classifiers = nn.ModuleList(mlp([d, d, t.n_classes]) for t in targets)
+        self.classifiers = nn.ModuleList(
+            mlp([d, d, t.n_classes]) for _ in range(sets) for t in targets
+        )
         self.discriminators = nn.ModuleList(mlp([d, d, t.n_classes]) for t in targets)
         m = len(targets)
         self.aggregator = mlp([(m + 1) * d, 8 * d, 4 * d, d])
@@ -155,8 +171,12 @@ class AFRL(PersonalUnlearner):
         cfg = self.config
         self._serve_targets(labels)
 
+        self._cross_fit_folds()
+
         def train(generator: torch.Generator) -> dict[str, Any]:
-            self.nets_ = _AFRLNets(self.embeddings_.shape[1], self.targets_, cfg.encoder)
+            self.nets_ = _AFRLNets(
+                self.embeddings_.shape[1], self.targets_, cfg.encoder, cfg.attribute_folds
+            )
             self.nets_.initialise(cfg.init, generator)
             return self._train(FrozenBPR(bpr_scorer, self.embeddings_), generator)
 
@@ -164,6 +184,58 @@ class AFRL(PersonalUnlearner):
         return self
 
     # ------------------------------------------------------------------------- training
+    def _cross_fit_folds(self) -> None:
+        """``folds_``: each user's fold (-1: no label of a served attribute), and
+        ``set_targets_[j]``: the targets with fold ``j``'s labels hidden (one set, the targets
+        themselves, when ``attribute_folds`` is 1)."""
+        k = self.config.attribute_folds
+        n = self.embeddings_.shape[0]
+        labelled = torch.zeros(n, dtype=torch.bool)
+        for target in self.targets_:
+            labelled |= target.codes >= 0
+        self.folds_ = torch.full((n,), -1, dtype=torch.long)
+        if k == 1:
+            self.set_targets_ = [self.targets_]
+            return
+        rows = np.flatnonzero(labelled.numpy())
+        order = np.random.default_rng(self.config.seed).permutation(len(rows))
+        self.folds_[torch.from_numpy(rows[order])] = torch.arange(len(rows)) % k
+        self.set_targets_ = [
+            [replace(t, codes=torch.where(self.folds_ == j, -1, t.codes)) for t in self.targets_]
+            for j in range(k)
+        ]
+
+    def _route(self, per_set: list[list[torch.Tensor]], users: torch.Tensor) -> list[torch.Tensor]:
+        """Each user's attribute embeddings: from the set that never saw the user's labels, or
+        the mean over the sets for unlabelled users (``per_set[j][i]``: set ``j``, attribute
+        ``i``, rows of ``users``)."""
+        if len(per_set) == 1:
+            return per_set[0]
+        folds = self.folds_[users]
+        known = folds >= 0
+        picked = folds.clamp(min=0)
+        rows = torch.arange(len(users))
+        out = []
+        for i in range(len(per_set[0])):
+            stacked = torch.stack([zs[i] for zs in per_set])  # (sets, n, d)
+            z = stacked.mean(dim=0)
+            z = torch.where(known[:, None], stacked[picked, rows], z)
+            out.append(z)
+        return out
+
+    def _sets(self) -> list[tuple[list[nn.Module], list[nn.Module], list[LabelTarget]]]:
+        """(encoders, classifiers, targets) of each set of attribute networks."""
+        m = len(self.targets_)
+        nets = self.nets_
+        return [
+            (
+                list(nets.encoders[j * m : (j + 1) * m]),
+                list(nets.classifiers[j * m : (j + 1) * m]),
+                targets,
+            )
+            for j, targets in enumerate(self.set_targets_)
+        ]
+
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         cfg, nets = self.config, self.nets_
 
@@ -184,33 +256,43 @@ class AFRL(PersonalUnlearner):
         return out
 
     def _attribute_step(
-        self, opt: dict, u: torch.Tensor, inverse: torch.Tensor, users: torch.Tensor
+        self,
+        opt: dict,
+        u: torch.Tensor,
+        distinct: torch.Tensor,
+        inverse: torch.Tensor,
+        users: torch.Tensor,
     ) -> tuple[float, list[torch.Tensor]]:
-        """One step of the attribute encoders and classifiers; returns the loss and the
-        (detached) attribute embeddings it computed."""
-        cfg, nets = self.config, self.nets_
-        zs = [encoder(u) for encoder in nets.encoders]
-        detached = [z.detach() for z in zs]
+        """One step of the attribute encoders and classifiers (of every set) on the rows ``u``
+        of the users ``distinct``; returns the loss and the (detached, routed) attribute
+        embeddings."""
+        cfg = self.config
+        sets = self._sets()
+        per_set = [[encoder(u) for encoder in encoders] for encoders, _, _ in sets]
+        detached = self._route([[z.detach() for z in zs] for zs in per_set], distinct)
         if cfg.attribute_objective == "code":
             loss = u.new_zeros(())
-            for z, classifier, target in zip(zs, nets.classifiers, self.targets_, strict=True):
-                nll = weighted_nll(classifier(z)[inverse], target, users)
-                loss = loss + nll + cfg.beta * z.norm(dim=1)[inverse].mean()
+            for zs, (_, classifiers, targets) in zip(per_set, sets, strict=True):
+                for z, classifier, target in zip(zs, classifiers, targets, strict=True):
+                    nll = weighted_nll(classifier(z)[inverse], target, users)
+                    loss = loss + nll + cfg.beta * z.norm(dim=1)[inverse].mean()
             opt["ec"].zero_grad(set_to_none=True)
             loss.backward()
             opt["ec"].step()
             return float(loss.detach()), detached
         # the paper's alternation (Eqs. 10-13): C_i on detached z_i, then E_i with C_i fixed
         loss_c = u.new_zeros(())
-        for z, classifier, target in zip(zs, nets.classifiers, self.targets_, strict=True):
-            loss_c = loss_c + weighted_nll(classifier(z.detach())[inverse], target, users)
+        for zs, (_, classifiers, targets) in zip(per_set, sets, strict=True):
+            for z, classifier, target in zip(zs, classifiers, targets, strict=True):
+                loss_c = loss_c + weighted_nll(classifier(z.detach())[inverse], target, users)
         opt["c"].zero_grad(set_to_none=True)
         loss_c.backward()
         opt["c"].step()
         loss_e = u.new_zeros(())
-        for z, classifier, target in zip(zs, nets.classifiers, self.targets_, strict=True):
-            nll = weighted_nll(classifier(z)[inverse], target, users)
-            loss_e = loss_e + 0.5 * z.pow(2).sum(dim=1)[inverse].mean() + cfg.beta * nll
+        for zs, (_, classifiers, targets) in zip(per_set, sets, strict=True):
+            for z, classifier, target in zip(zs, classifiers, targets, strict=True):
+                nll = weighted_nll(classifier(z)[inverse], target, users)
+                loss_e = loss_e + 0.5 * z.pow(2).sum(dim=1)[inverse].mean() + cfg.beta * nll
         opt["e"].zero_grad(set_to_none=True)
         loss_e.backward()
         opt["e"].step()
@@ -264,7 +346,7 @@ class AFRL(PersonalUnlearner):
                 u = matrix[distinct]
                 # G sees the embeddings of this step's forward passes (before the E / F
                 # updates of the step; the code recomputes them after, at twice the cost)
-                loss_ec, zs = self._attribute_step(opt, u, inverse, users)
+                loss_ec, zs = self._attribute_step(opt, u, distinct, inverse, users)
                 loss_f, loss_d, z0 = self._collaborative_steps(opt, u, inverse, users)
                 rows = nets.aggregate(z0, zs, self._sample_mask(len(distinct), generator))
                 loss_g = bpr.loss(distinct, inverse, rows, items, negatives)
@@ -299,6 +381,8 @@ class AFRL(PersonalUnlearner):
         was_training = nets.training
         nets.eval()
         u = self.embeddings_
-        out = nets.aggregate(nets.collaborative(u), [e(u) for e in nets.encoders], mask)
+        per_set = [[encoder(u) for encoder in encoders] for encoders, _, _ in self._sets()]
+        zs = self._route(per_set, torch.arange(len(u)))
+        out = nets.aggregate(nets.collaborative(u), zs, mask)
         nets.train(was_training)
         return out
