@@ -10,7 +10,7 @@ or worse: the data differ).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -309,24 +309,18 @@ def kept(frame: pd.DataFrame) -> list[Table]:
             c for c in dict.fromkeys(part["column"]) if "+" not in c and c not in (EMPTY, MIXED)
         ]
         rows = []
-        for model in dict.fromkeys(part["model"]):
-            of_model = part[part["model"] == model]
-            base = _first_of_kind(of_model, "original")
+        for model, method, kind, cells in _protected_cells(part):
+            base = _first_of_kind(part[part["model"] == model], "original")
             if base.empty:
                 continue
-            for method in _methods(of_model):
-                cells = of_model[of_model["method"] == method]
-                kind = str(cells["kind"].iloc[0])
-                if kind == "original":
-                    continue
-                gaps = [_kept_gap(cells, base, column) for column in singles]
-                row = [TCell(model_name(model)), TCell(display_name(method, kind))]
-                row += [
-                    TCell(MISSING if not math.isfinite(g) else f"{g:.3f} {_mark(g <= KEPT_AUC)}")
-                    for g in gaps
-                ]
-                row.append(TCell(str(cells["seed"].nunique())))
-                rows.append(row)
+            gaps = [_kept_gap(cells, base, column) for column in singles]
+            row = [TCell(model_name(model)), TCell(display_name(method, kind))]
+            row += [
+                TCell(MISSING if not math.isfinite(g) else f"{g:.3f} {_mark(g <= KEPT_AUC)}")
+                for g in gaps
+            ]
+            row.append(TCell(str(cells["seed"].nunique())))
+            rows.append(row)
         if rows:
             out.append(
                 Table(
@@ -343,6 +337,17 @@ def kept(frame: pd.DataFrame) -> list[Table]:
                 )
             )
     return out
+
+
+def _protected_cells(part: pd.DataFrame) -> Iterator[tuple[str, str, str, pd.DataFrame]]:
+    """(model, method, kind, rows) of every method but the base, per model in order."""
+    for model in dict.fromkeys(part["model"]):
+        of_model = part[part["model"] == model]
+        for method in _methods(of_model):
+            cells = of_model[of_model["method"] == method]
+            kind = str(cells["kind"].iloc[0])
+            if kind != "original":
+                yield model, method, kind, cells
 
 
 def _first_of_kind(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -408,27 +413,22 @@ def costs(frame: pd.DataFrame) -> list[Table]:
     for dataset in dict.fromkeys(frame["dataset"]):
         part = frame[frame["dataset"] == dataset]
         rows = []
-        for model in dict.fromkeys(part["model"]):
-            for method in _methods(part[part["model"] == model]):
-                cells = part[(part["model"] == model) & (part["method"] == method)]
-                kind = str(cells["kind"].iloc[0])
-                if kind == "original":
-                    continue
-                fits = cells.drop_duplicates("record")
-                mixed = cells[cells["column"] == MIXED]
-                served = cells.groupby("record")["serve_seconds"].sum()
-                users = int(cells["users"].iloc[0]) if cells["users"].notna().any() else 0
-                rows.append(
-                    [
-                        TCell(model_name(model)),
-                        TCell(display_name(method, kind)),
-                        TCell(_seconds(fits["fit_seconds"]), links=tuple(fits["record"])),
-                        TCell(_seconds(fits["heldout_fit_seconds"])),
-                        TCell(_seconds(served)),
-                        TCell(_seconds(mixed["serve_seconds"]) if not mixed.empty else MISSING),
-                        TCell(str(users)),
-                    ]
-                )
+        for model, method, kind, cells in _protected_cells(part):
+            fits = cells.drop_duplicates("record")
+            mixed = cells[cells["column"] == MIXED]
+            served = cells.groupby("record")["serve_seconds"].sum()
+            users = int(cells["users"].iloc[0]) if cells["users"].notna().any() else 0
+            rows.append(
+                [
+                    TCell(model_name(model)),
+                    TCell(display_name(method, kind)),
+                    TCell(_seconds(fits["fit_seconds"]), links=tuple(fits["record"])),
+                    TCell(_seconds(fits["heldout_fit_seconds"])),
+                    TCell(_seconds(served)),
+                    TCell(_seconds(mixed["serve_seconds"]) if not mixed.empty else MISSING),
+                    TCell(str(users)),
+                ]
+            )
         if rows:
             out.append(
                 Table(
