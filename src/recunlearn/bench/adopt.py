@@ -11,7 +11,6 @@ resolved again, are exactly those of a planned cell that has no record yet.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -92,7 +91,7 @@ def _move(out: Path, record: dict[str, Any], path: Path, cell: Cell) -> None:
     record = {key: value for key, value in record.items() if key != "_path"}
     record.update(
         config_hash=cell.hash,
-        params=json.loads(json.dumps(cell.params)),
+        params=dict(cell.params),
         per_user=sidecar,
         adopted_from=old_hash,
     )

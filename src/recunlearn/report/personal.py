@@ -308,9 +308,13 @@ def kept(frame: pd.DataFrame) -> list[Table]:
         singles = [
             c for c in dict.fromkeys(part["column"]) if "+" not in c and c not in (EMPTY, MIXED)
         ]
+        bases = {
+            m: _first_of_kind(part[part["model"] == m], "original")
+            for m in dict.fromkeys(part["model"])
+        }
         rows = []
         for model, method, kind, cells in _protected_cells(part):
-            base = _first_of_kind(part[part["model"] == model], "original")
+            base = bases[model]
             if base.empty:
                 continue
             gaps = [_kept_gap(cells, base, column) for column in singles]

@@ -44,7 +44,7 @@ code trains them on every user, the attacker's test users included).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
@@ -190,13 +190,13 @@ class AFRL(PersonalUnlearner):
         themselves, when ``attribute_folds`` is 1)."""
         k = self.config.attribute_folds
         n = self.embeddings_.shape[0]
-        labelled = torch.zeros(n, dtype=torch.bool)
-        for target in self.targets_:
-            labelled |= target.codes >= 0
         self.folds_ = torch.full((n,), -1, dtype=torch.long)
         if k == 1:
             self.set_targets_ = [self.targets_]
             return
+        labelled = torch.zeros(n, dtype=torch.bool)
+        for target in self.targets_:
+            labelled |= target.codes >= 0
         rows = np.flatnonzero(labelled.numpy())
         order = np.random.default_rng(self.config.seed).permutation(len(rows))
         self.folds_[torch.from_numpy(rows[order])] = torch.arange(len(rows)) % k
@@ -236,6 +236,15 @@ class AFRL(PersonalUnlearner):
             for j, targets in enumerate(self.set_targets_)
         ]
 
+    @staticmethod
+    def _heads(
+        per_set: list[list[torch.Tensor]],
+        sets: list[tuple[list[nn.Module], list[nn.Module], list[LabelTarget]]],
+    ) -> Iterator[tuple[torch.Tensor, nn.Module, LabelTarget]]:
+        """(z_i, classifier, target) of every attribute of every set."""
+        for zs, (_, classifiers, targets) in zip(per_set, sets, strict=True):
+            yield from zip(zs, classifiers, targets, strict=True)
+
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         cfg, nets = self.config, self.nets_
 
@@ -272,27 +281,24 @@ class AFRL(PersonalUnlearner):
         detached = self._route([[z.detach() for z in zs] for zs in per_set], distinct)
         if cfg.attribute_objective == "code":
             loss = u.new_zeros(())
-            for zs, (_, classifiers, targets) in zip(per_set, sets, strict=True):
-                for z, classifier, target in zip(zs, classifiers, targets, strict=True):
-                    nll = weighted_nll(classifier(z)[inverse], target, users)
-                    loss = loss + nll + cfg.beta * z.norm(dim=1)[inverse].mean()
+            for z, classifier, target in self._heads(per_set, sets):
+                nll = weighted_nll(classifier(z)[inverse], target, users)
+                loss = loss + nll + cfg.beta * z.norm(dim=1)[inverse].mean()
             opt["ec"].zero_grad(set_to_none=True)
             loss.backward()
             opt["ec"].step()
             return float(loss.detach()), detached
         # the paper's alternation (Eqs. 10-13): C_i on detached z_i, then E_i with C_i fixed
         loss_c = u.new_zeros(())
-        for zs, (_, classifiers, targets) in zip(per_set, sets, strict=True):
-            for z, classifier, target in zip(zs, classifiers, targets, strict=True):
-                loss_c = loss_c + weighted_nll(classifier(z.detach())[inverse], target, users)
+        for z, classifier, target in self._heads(per_set, sets):
+            loss_c = loss_c + weighted_nll(classifier(z.detach())[inverse], target, users)
         opt["c"].zero_grad(set_to_none=True)
         loss_c.backward()
         opt["c"].step()
         loss_e = u.new_zeros(())
-        for zs, (_, classifiers, targets) in zip(per_set, sets, strict=True):
-            for z, classifier, target in zip(zs, classifiers, targets, strict=True):
-                nll = weighted_nll(classifier(z)[inverse], target, users)
-                loss_e = loss_e + 0.5 * z.pow(2).sum(dim=1)[inverse].mean() + cfg.beta * nll
+        for z, classifier, target in self._heads(per_set, sets):
+            nll = weighted_nll(classifier(z)[inverse], target, users)
+            loss_e = loss_e + 0.5 * z.pow(2).sum(dim=1)[inverse].mean() + cfg.beta * nll
         opt["e"].zero_grad(set_to_none=True)
         loss_e.backward()
         opt["e"].step()
