@@ -66,3 +66,16 @@ def test_as_a_post_step_it_keeps_the_attribute_removed(planted):  # noqa: F811
     assert abs(worst["bacc_mean"] - 0.5) * 100 <= TOLERANCE
     with pytest.raises(ConfigError, match="scorer"):
         SplitEraser(reencode_top=20).fit(matrix, labels)
+
+
+@pytest.mark.parametrize("n_items", [25, 400])
+def test_item_and_user_forms_of_the_ridge_agree(n_items):
+    rng = np.random.default_rng(3)
+    lists = np.stack([rng.permutation(n_items)[:6] for _ in range(90)])
+    bags = list_bags(lists, n_items)
+    target = rng.normal(size=(90, 5))
+    by_items = reencode(bags, target, alpha=0.3, folds=4, seed=2, form="items")
+    by_users = reencode(bags, target, alpha=0.3, folds=4, seed=2, form="users")
+    np.testing.assert_allclose(by_items, by_users, atol=1e-10)
+    np.testing.assert_allclose(reencode(bags, target, 0.3, 4, 2), by_items, atol=1e-10)
+    assert np.abs(by_items).max() > 0.1  # not a trivial zero decoding

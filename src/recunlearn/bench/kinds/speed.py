@@ -198,11 +198,15 @@ def personal_speed_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
                     "table_seed": seed,
                     "groups": len(log.get("groups", {})),
                     "seconds": log["seconds"],
+                    "requirement_seconds": {
+                        name: group["seconds"] for name, group in log.get("groups", {}).items()
+                    },
                 }
             )
     return CellOutput(
         metrics={
             "method": params["method"],
+            "setting": params.get("setting", ""),
             "options": options,
             "model": params["model"],
             "users": int(dataset.n_users),
