@@ -163,6 +163,13 @@ def test_unlearn_prints_before_and_after(tmp_path):
     assert strict.exit_code == 3, strict.output
     assert "exceeds --max-leakage" in " ".join(strict.output.split())
     assert (tmp_path / "dp" / "leakage.json").exists()
+    assert "reencode_top" not in " ".join(strict.output.split())  # the hint is the eraser's
+    hinted = invoke(
+        "unlearn", str(source), "--forget", "gender", "--out", str(tmp_path / "hinted"),
+        "--attackers", "logreg", "--no-heldout", "--max-leakage", "0",
+    )  # fmt: skip
+    assert hinted.exit_code == 3, hinted.output
+    assert "hint: --set reencode_top=10" in " ".join(hinted.output.split())
     unguarded = invoke(
         "unlearn",
         str(source),

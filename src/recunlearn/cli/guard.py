@@ -13,9 +13,17 @@ LEAKAGE_EXIT = 3
 """Exit code when ``--max-leakage`` is exceeded (the run is still written, with its audit)."""
 
 
-def show_leakage(check: LeakageCheck, max_leakage: float | None = None) -> None:
-    """Print the guard's table, warn on stderr where leakage rose, stayed or flipped, and exit
-    with :data:`LEAKAGE_EXIT` when the worst distance exceeds ``max_leakage`` points."""
+TARGET_POINTS = 5.0
+"""Distance from chance above which the guard prints the caller's hint (issue #8's target)."""
+
+
+def show_leakage(
+    check: LeakageCheck, max_leakage: float | None = None, hint: str | None = None
+) -> None:
+    """Print the guard's table, warn on stderr where leakage rose, stayed or flipped, print
+    ``hint`` (a stronger setting of the method) when the worst distance exceeds ``max_leakage``
+    or, without it, :data:`TARGET_POINTS`, and exit with :data:`LEAKAGE_EXIT` when it exceeds
+    ``max_leakage``."""
     print_table(
         "leakage guard · worst attacker's distance from chance, points (below chance < 0)",
         HEADER,
@@ -36,6 +44,8 @@ def show_leakage(check: LeakageCheck, max_leakage: float | None = None) -> None:
                 f"(before {points(row['before'])}, worst after {points(row['after'])} points)"
             )
     worst = check.worst_distance()
+    if hint and worst > (TARGET_POINTS if max_leakage is None else max_leakage):
+        warn(f"hint: {hint}")
     if max_leakage is not None and worst > max_leakage:
         warn(f"worst distance {worst:.1f} points exceeds --max-leakage {max_leakage:g}")
         raise typer.Exit(code=LEAKAGE_EXIT)
