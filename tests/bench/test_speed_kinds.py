@@ -7,6 +7,8 @@ import pytest
 
 from recunlearn.bench import parse_config, read_records, run_bench
 
+from ..conftest import shared_data
+
 TINY_DATASET = {
     "n_users": 150,
     "n_items": 60,
@@ -68,3 +70,30 @@ def test_personal_speed_answers_fresh_tables_for_every_user(records: list[dict])
         assert all(r["seconds"] > 0 for r in metrics["requests"]) and metrics["fit_seconds"] > 0
     # the split eraser answers one transform per distinct requirement (3 over two attributes)
     assert cells["split-eraser"]["metrics"]["requests"][0]["groups"] == 3
+    cached = cells["split-eraser"]["metrics"]["requests"][1]["requirement_seconds"]
+    assert len(cached) == 3 and all(t > 0 for t in cached.values())
+
+
+@pytest.mark.realdata
+def test_personal_speed_runs_on_a_named_real_dataset(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECUNLEARN_DATA", str(shared_data("ml-100k").parent))
+    params = {
+        **TINY_DATASET,
+        "dataset": "ml-100k",
+        "method": "split-eraser",
+        "setting": "re-encoding",
+        "options": {"permutations": 5, "reencode_top": 5},
+        "tables": 1,
+    }
+    config = parse_config(
+        {
+            "name": "real",
+            "jobs": 1,
+            "threads": 1,
+            "extra": [{"kind": "personal_speed", "params": params}],
+        }
+    )
+    assert run_bench(config, tmp_path, progress=False).ok
+    (record,) = read_records(tmp_path)
+    assert record["metrics"]["users"] == 943 and record["metrics"]["setting"] == "re-encoding"
+    assert record["metrics"]["data"] != "synthetic"

@@ -129,7 +129,10 @@ def personal_speed_table(records: Iterable[dict[str, Any]]) -> Table | None:
         rows.append(
             [
                 TCell(m["method"] + (f" ({m['setting']})" if m.get("setting") else "")),
-                TCell(f"{model_name(m['model'])}, {m['users']:,} x {m['dim']}"),
+                TCell(
+                    f"{model_name(m['model'])}, {m['users']:,} x {m['dim']}"
+                    + (f" ({m['data']})" if m.get("data", "synthetic") != "synthetic" else "")
+                ),
                 TCell(f"{m['fit_seconds']:.1f}"),
                 TCell(f"{seconds[0]:.3f}", links=(record["_path"],)),
                 TCell(pct(later[0], later[1], scale=1.0, digits=3) if later[2] else "–"),
@@ -155,7 +158,8 @@ def personal_speed_table(records: Iterable[dict[str, Any]]) -> Table | None:
         ],  # fmt: skip
         rows,
         notes=[
-            "Synthetic dataset of ML-1M's user count, base model trained briefly; each method "
+            "Synthetic dataset of ML-1M's user count unless a dataset is named, base model "
+            "trained briefly; each method "
             "fitted with the short options of the config (the fit costs of real runs are in "
             "the per-user tables). A table is answered for every user: per-user methods "
             "(AFRL, SM, FFVAE) in one pass, removal methods with one transform per distinct "

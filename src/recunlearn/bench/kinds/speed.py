@@ -148,7 +148,7 @@ def removal_speed_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
 @register_kind("personal_speed", protocol="synthetic ML-1M-sized dataset", exclusive=True)
 def personal_speed_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     """Seconds to answer per-user requirement tables for every user of an ML-1M-sized synthetic
-    dataset with one method: fitted once on a briefly trained base model (its fit seconds are
+    dataset (or of the real ``dataset`` named in the params) with one method: fitted once on a briefly trained base model (its fit seconds are
     recorded with the options used; the real fit costs are in the ``personal`` grids), then
     ``tables`` fresh random tables (each user draws one non-empty combination of the
     attributes), each answered for every user. For brick methods the first table computes
@@ -157,6 +157,8 @@ def personal_speed_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
 
     import torch
 
+    from recunlearn.data.loading import load_data
+    from recunlearn.data.spec import DataSpec
     from recunlearn.data.splits import leave_one_out
     from recunlearn.data.synthetic import make_synthetic
     from recunlearn.models.registry import make_model
@@ -167,12 +169,17 @@ def personal_speed_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     threads = int(params.get("threads", ctx.threads))
     torch.set_num_threads(threads)
     attributes = list(params.get("attributes", ["gender", "age", "occupation"]))
-    dataset = make_synthetic(
-        n_users=int(params["n_users"]),
-        n_items=int(params["n_items"]),
-        n_interactions_per_user=tuple(params.get("interactions", (20, 60))),
-        seed=0,
-    )
+    if params.get("dataset"):
+        dataset = load_data(DataSpec(name=params["dataset"], data_dir=ctx.runtime.get("data_dir")))
+        source = dataset.label
+    else:
+        dataset = make_synthetic(
+            n_users=int(params["n_users"]),
+            n_items=int(params["n_items"]),
+            n_interactions_per_user=tuple(params.get("interactions", (20, 60))),
+            seed=0,
+        )
+        source = "synthetic"
     split = leave_one_out(dataset)
     model_options = {"epochs": 2, "seed": 0, "threads": threads}
     model_options.update(params.get("model_options") or {})
@@ -209,13 +216,14 @@ def personal_speed_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
             "setting": params.get("setting", ""),
             "options": options,
             "model": params["model"],
+            "data": source,
             "users": int(dataset.n_users),
             "dim": int(original.shape[1]),
             "fit_seconds": fit_seconds,
             "requests": requests,
         },
         protocol={
-            "table": f"synthetic {dataset.n_users} users x {dataset.n_items} items, "
+            "table": f"{source} {dataset.n_users} users x {dataset.n_items} items, "
             f"{params['model']} trained {model_options['epochs']} epochs; random per-user "
             f"requirements over {'/'.join(attributes)}"
         },
