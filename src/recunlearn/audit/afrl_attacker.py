@@ -36,8 +36,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from torch import nn
 
 from recunlearn.audit.attackers import AttackerSpec
+from recunlearn.audit.early_stopping import train_early_stopped, validation_split
 from recunlearn.audit.nets import inverse_frequency_weights
-from recunlearn.audit.torch_mlp import _validation_split
 from recunlearn.core.threads import torch_threads
 
 
@@ -116,7 +116,7 @@ class _AFRLNet(BaseEstimator):
         self.scale_ = np.where(scale < 1e-12, 1.0, scale).astype(np.float32)
         inputs = self._inputs(X)
         targets, n_out = self._prepare_targets(y)
-        train_idx, valid_idx = _validation_split(
+        train_idx, valid_idx = validation_split(
             np.asarray(y), self.validation_fraction, rng, self._classification
         )
         width = self.hidden or X.shape[1]
@@ -126,38 +126,20 @@ class _AFRLNet(BaseEstimator):
             optimizer = torch.optim.Adam(
                 net.parameters(), lr=self.lr, weight_decay=self.weight_decay
             )
-            best: tuple[float, int, dict[str, torch.Tensor]] = (
-                -math.inf,
-                -1,
-                {k: v.clone() for k, v in net.state_dict().items()},
-            )
             valid = torch.from_numpy(valid_idx)
-            self.n_epochs_ = 0
-            for epoch in range(self.max_epochs):
-                net.train()
-                order = rng.permutation(train_idx)
-                for start in range(0, len(order), self.batch_size):
-                    batch = torch.from_numpy(order[start : start + self.batch_size])
-                    loss = self._batch_loss(net(inputs[batch]), targets[batch])
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                self.n_epochs_ = epoch + 1
-                if len(valid_idx) == 0:
-                    continue
-                net.eval()
-                with torch.no_grad():
-                    score = self._score(net(inputs[valid]), targets[valid])
-                if score > best[0]:
-                    best = (score, epoch, {k: v.clone() for k, v in net.state_dict().items()})
-                elif epoch + 1 >= self.min_epochs and epoch - best[1] >= self.patience:
-                    break
-            if len(valid_idx) and best[1] >= 0:
-                net.load_state_dict(best[2])
-                self.best_epoch_ = best[1] + 1
-            else:
-                self.best_epoch_ = self.n_epochs_
-            net.eval()
+            self.n_epochs_, self.best_epoch_ = train_early_stopped(
+                net,
+                optimizer,
+                lambda batch: self._batch_loss(net(inputs[batch]), targets[batch]),
+                lambda: self._score(net(inputs[valid]), targets[valid]),
+                train_idx,
+                valid_idx,
+                rng,
+                batch_size=self.batch_size,
+                max_epochs=self.max_epochs,
+                patience=self.patience,
+                min_epochs=self.min_epochs,
+            )
         self.net_ = net
 
     def _outputs(self, X: np.ndarray) -> torch.Tensor:

@@ -13,6 +13,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from torch import nn
 
+from recunlearn.audit.early_stopping import train_early_stopped, validation_split
 from recunlearn.core.threads import torch_threads
 
 
@@ -24,29 +25,6 @@ def _network(n_in: int, hidden: tuple[int, ...], n_out: int, dropout: float) -> 
         width = size
     layers.append(nn.Linear(width, n_out))
     return nn.Sequential(*layers)
-
-
-def _validation_split(
-    y: np.ndarray, fraction: float, rng: np.random.Generator, stratify: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, validation); stratified per class when every class has >= 2 members."""
-    n = len(y)
-    n_valid = max(1, round(fraction * n))
-    if n - n_valid < 1:
-        return np.arange(n), np.arange(0)
-    if stratify:
-        classes, counts = np.unique(y, return_counts=True)
-        if counts.min() >= 2:
-            valid = []
-            for cls, count in zip(classes, counts, strict=True):
-                members = rng.permutation(np.flatnonzero(y == cls))
-                take = min(count - 1, max(1, round(fraction * count)))
-                valid.append(members[:take])
-            valid_idx = np.sort(np.concatenate(valid))
-            train_idx = np.setdiff1d(np.arange(n), valid_idx)
-            return train_idx, valid_idx
-    order = rng.permutation(n)
-    return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
 
 class _TorchMLPBase(BaseEstimator):
@@ -93,7 +71,7 @@ class _TorchMLPBase(BaseEstimator):
         self.scale_[self.scale_ < 1e-12] = 1.0
         inputs = torch.from_numpy((X - self.mean_) / self.scale_)
         targets, n_out = self._targets(y)
-        train_idx, valid_idx = _validation_split(
+        train_idx, valid_idx = validation_split(
             np.asarray(y), self.validation_fraction, rng, self._classification
         )
         with torch_threads(self.threads), torch.random.fork_rng(devices=[]):
@@ -103,34 +81,21 @@ class _TorchMLPBase(BaseEstimator):
             optimiser = torch.optim.Adam(
                 net.parameters(), lr=self.lr, weight_decay=self.weight_decay
             )
-            best = (float("inf"), 0, {k: v.clone() for k, v in net.state_dict().items()})
-            self.n_epochs_ = 0
-            for epoch in range(self.max_epochs):
-                net.train()
-                order = rng.permutation(train_idx)
-                for start in range(0, len(order), self.batch_size):
-                    batch = torch.from_numpy(order[start : start + self.batch_size])
-                    optimiser.zero_grad()
-                    loss = loss_fn(self._squeeze(net(inputs[batch])), targets[batch])
-                    loss.backward()
-                    optimiser.step()
-                self.n_epochs_ = epoch + 1
-                if len(valid_idx) == 0:
-                    continue
-                net.eval()
-                with torch.no_grad():
-                    index = torch.from_numpy(valid_idx)
-                    valid_loss = float(loss_fn(self._squeeze(net(inputs[index])), targets[index]))
-                if valid_loss < best[0] - 1e-6:
-                    best = (valid_loss, epoch, {k: v.clone() for k, v in net.state_dict().items()})
-                elif epoch - best[1] >= self.patience:
-                    break
-            if len(valid_idx):
-                net.load_state_dict(best[2])
-                self.best_epoch_ = best[1] + 1
-            else:
-                self.best_epoch_ = self.n_epochs_
-            net.eval()
+            valid = torch.from_numpy(valid_idx)
+            self.n_epochs_, self.best_epoch_ = train_early_stopped(
+                net,
+                optimiser,
+                lambda batch: loss_fn(self._squeeze(net(inputs[batch])), targets[batch]),
+                lambda: -float(loss_fn(self._squeeze(net(inputs[valid])), targets[valid])),
+                train_idx,
+                valid_idx,
+                rng,
+                batch_size=self.batch_size,
+                max_epochs=self.max_epochs,
+                patience=self.patience,
+                min_delta=1e-6,
+                initial_is_candidate=True,
+            )
         self.net_ = net
 
     def _squeeze(self, out: torch.Tensor) -> torch.Tensor:
