@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recunlearn.report.build import TABLE_KEYS
+from recunlearn.report.render import TABLE_KEYS
 from recunlearn.report.summary import load_summary
 
 SUMMARY = Path(__file__).resolve().parents[2] / "benchmarks" / "benchmarks.yaml"

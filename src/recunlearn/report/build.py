@@ -137,35 +137,6 @@ def provenance(document: Document, records: list[dict[str, Any]], bench_dir: Pat
     document.add("list", lines)
 
 
-TABLE_KEYS = frozenset(
-    {
-        "adversarial_views",
-        "advx_table2",
-        "afrl_checks",
-        "afrl_cost",
-        "afrl_kept",
-        "afrl_table2",
-        "audit_speed",
-        "base_models",
-        "base_models_other",
-        "leakage_original",
-        "lego_detail",
-        "lego_table1",
-        "protocol_gap",
-        "removal",
-        "removal_detail",
-        "removal_frontier",
-        "personal_speed",
-        "removal_speed",
-        "significance",
-        "timing",
-        "train_speed",
-        "ultd_table1",
-    }
-)
-"""Every key a report table can carry (what a summary may pick)."""
-
-
 def _failures(document: Document, bench_dir: Path) -> None:
     folder = bench_dir / "failures"
     notes = sorted(folder.glob("*.txt")) if folder.is_dir() else []

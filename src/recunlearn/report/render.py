@@ -14,6 +14,35 @@ from typing import Any
 from recunlearn.report.format import markdown_table
 from recunlearn.report.tables import Table, TCell
 
+TABLE_KEYS = frozenset(
+    {
+        "adversarial_views",
+        "advx_table2",
+        "afrl_checks",
+        "afrl_cost",
+        "afrl_kept",
+        "afrl_table2",
+        "audit_speed",
+        "base_models",
+        "base_models_other",
+        "leakage_original",
+        "lego_detail",
+        "lego_table1",
+        "protocol_gap",
+        "removal",
+        "removal_detail",
+        "removal_frontier",
+        "personal_speed",
+        "removal_speed",
+        "significance",
+        "timing",
+        "train_speed",
+        "ultd_table1",
+    }
+)
+"""Every key a report table can carry (what a summary may pick); :meth:`Document.add` refuses
+any other, so this list cannot fall behind the tables."""
+
 
 @dataclass
 class Figure:
@@ -33,7 +62,13 @@ class Document:
     blocks: list[tuple[str, Any]] = field(default_factory=list)
 
     def add(self, kind: str, content: Any, key: str = "") -> None:
-        """Append a block (a table is tagged with ``key`` when given)."""
+        """Append a block (a table is tagged with ``key`` when given).
+
+        Raises:
+            ValueError: a ``key`` that is not in :data:`TABLE_KEYS`.
+        """
+        if key and key not in TABLE_KEYS:
+            raise ValueError(f"table key '{key}' is not in TABLE_KEYS (report/render.py)")
         if key and isinstance(content, Table):
             content.key = key
         self.blocks.append((kind, content))

@@ -31,8 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from recunlearn.core.atomic import atomic_write_text
 from recunlearn.core.errors import ConfigError, DataError
 from recunlearn.core.records import read_records
-from recunlearn.report.build import TABLE_KEYS, build_document, build_report
-from recunlearn.report.render import table_markdown
+from recunlearn.report.build import build_document, build_report
+from recunlearn.report.render import TABLE_KEYS, table_markdown
 
 
 class _Strict(BaseModel):
