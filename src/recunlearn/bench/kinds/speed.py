@@ -148,8 +148,9 @@ def removal_speed_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
 @register_kind("personal_speed", protocol="synthetic ML-1M-sized dataset", exclusive=True)
 def personal_speed_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     """Seconds to answer per-user requirement tables for every user of an ML-1M-sized synthetic
-    dataset (or of the real ``dataset`` named in the params) with one method: fitted once on a briefly trained base model (its fit seconds are
-    recorded with the options used; the real fit costs are in the ``personal`` grids), then
+    dataset (or of the real ``dataset`` named in the params) with one method: fitted once on a
+    briefly trained base model (its fit seconds are recorded with the options used; the real
+    fit costs are in the ``personal`` grids), then
     ``tables`` fresh random tables (each user draws one non-empty combination of the
     attributes), each answered for every user. For brick methods the first table computes
     every attribute, the later ones only combine cached bricks."""
