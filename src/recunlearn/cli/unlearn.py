@@ -128,6 +128,6 @@ def _stronger_setting(method: str, options: dict[str, object]) -> str | None:
         return None
     return (
         "--set reencode_top=10 re-encodes each row from its own top-10 list: on ML-1M users "
-        "1-2999 and ML-100K it roughly halves what the split eraser leaves, for 3-5 points of "
+        "1-2999 and ML-100K it roughly halves what the split eraser leaves, for 2-5 points of "
         "NDCG@10 there and 6-15 on ML-100K (benchmarks/notes/removal.md)"
     )
