@@ -124,6 +124,18 @@ def test_hashes_are_stable_and_ignore_locations():
     )
 
 
+def test_heldout_repeats_enter_the_hash_only_when_set():
+    cells = expand(parse_config(BASE))
+    one = expand(parse_config({**BASE, "audit": {"heldout_repeats": 1}}))
+    five = expand(parse_config({**BASE, "audit": {"heldout_repeats": 5}}))
+    assert [c.hash for c in one] == [c.hash for c in cells]
+    pooled = [c for c in five if c.kind == "unlearn"]
+    assert pooled and all(c.params["audit"]["heldout_repeats"] == 5 for c in pooled)
+    assert {c.hash for c in pooled}.isdisjoint(c.hash for c in cells)
+    with pytest.raises(ConfigError, match="disjoint"):
+        parse_config({**BASE, "audit": {"heldout_repeats": 6}}, "grid.yaml")
+
+
 def test_a_method_can_be_limited_to_some_models_without_changing_other_hashes():
     grid = {**BASE, "models": ["mf", "lightgcn"]}
     cells = expand(parse_config(grid))

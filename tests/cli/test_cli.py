@@ -185,6 +185,19 @@ def test_unlearn_prints_before_and_after(tmp_path):
         unguarded.output.split()
     )
     assert not (tmp_path / "dp2" / "leakage.json").exists()
+    pooled = invoke(
+        "unlearn", str(source), "--forget", "gender", "--out", str(tmp_path / "pooled"),
+        "--attackers", "logreg", "--heldout-masks", "5",
+    )  # fmt: skip
+    assert pooled.exit_code == 0, pooled.output
+    held = json.loads((tmp_path / "pooled" / "leakage.json").read_text())["reports"]["heldout"]
+    assert held["meta"]["heldout_masks"] == 5
+    refused = invoke(
+        "unlearn", str(source), "--forget", "gender", "--out", str(tmp_path / "refused"),
+        "--no-heldout", "--heldout-masks", "5",
+    )  # fmt: skip
+    assert refused.exit_code == 2 and "--heldout-masks needs" in " ".join(refused.output.split())
+    assert not (tmp_path / "refused").exists()
 
 
 def test_unlearn_unknown_attribute_leaves_nothing(tmp_path):

@@ -191,3 +191,13 @@ def test_the_source_hash_is_the_one_the_source_recorded(source, tmp_path):
     unlearn_run(moved, "dp", "gender", out)
     written = json.loads((out / rundir.CONFIG).read_text())
     assert written["unlearning"]["source_config_hash"] == "recorded-before-the-move"
+
+
+def test_the_guard_pools_one_fit_per_disjoint_heldout_mask(source, tmp_path):
+    guard = GuardSettings(("logreg",), n_folds=3, heldout_repeats=3)
+    result = unlearn_run(source, "split-eraser", "gender", tmp_path / "out", guard=guard)
+    held = result.leakage.heldout
+    assert held.meta["heldout_masks"] == 3
+    assert sorted(held.records["fold"].unique()) == [0, 1, 2]
+    # 3 x 30 of the 150 users tested once each
+    assert held.meta["per_attribute"]["gender"]["n_test_users"] == 90

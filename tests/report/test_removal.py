@@ -102,6 +102,16 @@ def test_a_missing_view_gives_no_verdict() -> None:
     assert removal._meets(removal._cell_summary(frame)) == "–"
 
 
+def test_the_table_says_how_the_heldout_view_was_made() -> None:
+    single = _record("eraser", 0, 0.1, {"gender": 1.0}, {"gender": 1.0})
+    pooled = _record("eraser", 1, 0.1, {"gender": 1.0}, {"gender": 1.0})
+    pooled["params"]["audit"] = {"heldout_fraction": 0.2, "heldout_repeats": 5}
+    (table,) = removal.removal_tables(removal.removal_frame([single]))
+    assert "held-out: a fit without 20 % of the labels, tested on those users;" in table.notes[0]
+    (table,) = removal.removal_tables(removal.removal_frame([single, pooled]))
+    assert "(5 disjoint masks, one fit each, pooled)" in table.notes[0]
+
+
 def test_method_family_is_the_label_before_the_separator() -> None:
     assert removal.method_family("dp@0.5") == "dp"
     assert removal.method_family("split-eraser") == "split-eraser"

@@ -19,6 +19,7 @@ attacker removes, ``max(0, 1 - MAE / chance MAE)``, in the same points.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -156,7 +157,7 @@ def check_leakage(
     requirement: Sequence[str],
     *,
     original: Any = None,
-    heldout: tuple[Any, np.ndarray] | None = None,
+    heldout: tuple[Any, np.ndarray] | Sequence[tuple[Any, np.ndarray]] | None = None,
     attackers: Sequence[str] = DEFAULT_ATTACKERS,
     n_folds: int = 5,
     seed: int = 0,
@@ -174,6 +175,9 @@ def check_leakage(
         original: the matrix before protection (adds ``before`` and ``transfer``).
         heldout: ``(matrix, hidden)``: a protection fitted without the labels of the users in
             the boolean mask ``hidden``; attacked by training on the others, testing on them.
+            A list of such pairs (disjoint masks, see
+            :func:`recunlearn.protect.posthoc.base.heldout_masks`) is attacked pair by pair
+            and pooled into one report (:func:`pool_heldout`).
         attackers: the attacker suite (default: every built-in attacker).
         n_folds: folds of the k-fold views.
         seed: audit seed.
@@ -197,9 +201,46 @@ def check_leakage(
             protected, attributes, attackers=["logreg"], train_embeddings=original, **kfold
         )
     if heldout is not None:
-        matrix, hidden = heldout
-        held = audit(matrix, attributes, attackers=list(attackers), test_users=hidden, **common)
+        pairs = [heldout] if isinstance(heldout, tuple) else list(heldout)
+        held = pool_heldout(
+            [
+                audit(matrix, attributes, attackers=list(attackers), test_users=hidden, **common)
+                for matrix, hidden in pairs
+            ]
+        )
     return LeakageCheck(tuple(names), after, before, transfer, held, dict(skipped or {}))
+
+
+def pool_heldout(reports: Sequence[LeakageReport]) -> LeakageReport:
+    """One held-out report from the reports of several disjoint held-out masks: each mask's
+    records become one fold (``fold`` = the mask's index), so the summaries average the
+    metrics over the masks. A guesser's BAcc spread (``bacc_null_sd``) shrinks accordingly:
+    the root of the masks' mean variance over their number. A single report is returned as is.
+    """
+    if len(reports) == 1:
+        return reports[0]
+    if not reports:
+        raise ValueError("no held-out report to pool")
+    records = []
+    for index, report in enumerate(reports):
+        part = report.records.copy()
+        part["fold"] = index
+        records.append(part)
+    meta = copy.deepcopy(reports[0].meta)
+    for name, info in meta.get("per_attribute", {}).items():
+        spreads = [
+            r.meta.get("per_attribute", {}).get(name, {}).get("bacc_null_sd") for r in reports
+        ]
+        if all(isinstance(s, int | float) and math.isfinite(s) for s in spreads):
+            info["bacc_null_sd"] = math.sqrt(np.mean(np.square(spreads)) / len(spreads))
+        counts = [
+            r.meta.get("per_attribute", {}).get(name, {}).get("n_test_users") for r in reports
+        ]
+        if all(isinstance(c, int) for c in counts):
+            info["n_test_users"] = int(sum(counts))
+    meta["heldout_masks"] = len(reports)
+    meta["wall_seconds"] = float(sum(r.meta.get("wall_seconds", 0.0) or 0.0 for r in reports))
+    return LeakageReport(pd.concat(records, ignore_index=True), meta)
 
 
 @dataclass(frozen=True)
@@ -213,6 +254,9 @@ class GuardSettings:
             (the held-out view); 0 leaves that view out (and halves the cost).
         seed: audit seed (also draws the held-out users).
         n_jobs: audit worker processes.
+        heldout_repeats: disjoint held-out masks, one fit each, pooled into the held-out view
+            (five of 20 % test every user once: the view's noise then matches the k-fold
+            view's instead of that of a fifth of the users).
     """
 
     attackers: tuple[str, ...] = DEFAULT_ATTACKERS
@@ -220,3 +264,4 @@ class GuardSettings:
     heldout_fraction: float = 0.2
     seed: int = 0
     n_jobs: int = 1
+    heldout_repeats: int = 1

@@ -217,6 +217,9 @@ class AuditSettings(_Section):
         n_folds: folds of the stratified cross-validation.
         heldout_fraction: share of users whose labels a second fit of the method does not see;
             attackers train on the others and are tested on them (0: no held-out view).
+        heldout_repeats: disjoint held-out masks of that share, one fit of the method each,
+            pooled into the held-out view (5 x 20 %: every user tested once, so the view is as
+            precise as the k-fold one); 1, the default, is the single mask of earlier records.
         transfer: also attack with a logistic attacker fitted on the original rows (the flip
             check).
         floor_permutations: ``original`` cells also audit the original matrix this many times
@@ -229,9 +232,19 @@ class AuditSettings(_Section):
     attackers: Literal["all"] | list[str] = "all"
     n_folds: int = Field(5, ge=2)
     heldout_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    heldout_repeats: int = Field(1, ge=1)
     transfer: bool = True
     floor_permutations: int = Field(0, ge=0)
     kept: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _masks_fit(self) -> AuditSettings:
+        if self.heldout_repeats * self.heldout_fraction > 1.0 + 1e-9:
+            raise ValueError(
+                f"heldout_repeats ({self.heldout_repeats}) x heldout_fraction "
+                f"({self.heldout_fraction:g}) is above 1: the masks are disjoint"
+            )
+        return self
 
     def cell_params(self) -> dict[str, Any]:
         """What an ``unlearn`` cell records of these settings (hashed)."""
@@ -242,6 +255,8 @@ class AuditSettings(_Section):
             "transfer": self.transfer,
             "floor_permutations": self.floor_permutations,
             **({"kept": list(self.kept)} if self.kept else {}),
+            # hashed only when set, so the records of single-mask grids keep their keys
+            **({"heldout_repeats": self.heldout_repeats} if self.heldout_repeats > 1 else {}),
         }
 
     def attacker_names(self) -> list[str]:

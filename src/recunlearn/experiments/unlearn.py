@@ -47,6 +47,7 @@ from recunlearn.protect.personal import PersonalRequirement, assemble
 from recunlearn.protect.posthoc.base import (
     AttributeLabels,
     Unlearner,
+    heldout_masks,
     heldout_users,
     hide_labels,
     labels_from_dataset,
@@ -358,15 +359,19 @@ def guard_check(
     audit_original: bool = True,
 ) -> LeakageCheck:
     """The leakage guard of one protection: transductive, transfer and (when the settings ask
-    for it) held-out views, the last one from a second fit without the hidden users' labels.
+    for it) held-out views, the last one from a second fit without the hidden users' labels
+    (one fit per disjoint mask with ``guard.heldout_repeats`` > 1, pooled).
 
     ``transfer=False`` leaves out the original matrix (no before and no transfer view);
     ``audit_original=False`` keeps the transfer view but not the original's own audit."""
     heldout = None
     if guard.heldout_fraction > 0:
-        hidden = heldout_users(len(original), guard.heldout_fraction, guard.seed)
-        second = _refit_without(run, method, options, original, labels, hidden, store)
-        heldout = (second.transform(requirement), hidden)
+        heldout = []
+        for hidden in heldout_masks(
+            len(original), guard.heldout_fraction, guard.seed, guard.heldout_repeats
+        ):
+            second = _refit_without(run, method, options, original, labels, hidden, store)
+            heldout.append((second.transform(requirement), hidden))
     return check_leakage(
         protected,
         run.dataset,

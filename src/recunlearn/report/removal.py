@@ -65,6 +65,8 @@ def removal_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
             "NDCG@10": metrics["test"].get("NDCG@10"),
             "NDCG@10_original": (metrics.get("test_original") or {}).get("NDCG@10"),
             "record": record["_path"],
+            "heldout_share": float(params.get("audit", {}).get("heldout_fraction", 0.2)),
+            "heldout_masks": int(params.get("audit", {}).get("heldout_repeats", 1)),
         }
         views = {name: _distances(metrics.get(key)) for key, name in VIEWS.items()}
         floors = [_distances(entry) for entry in metrics.get("floor") or []]
@@ -99,6 +101,20 @@ def _cell_summary(part: pd.DataFrame) -> dict[str, Any]:
     out["kept"] = mean_std(per_seed["kept"].max())
     out["seeds"] = int(part["seed"].nunique())
     return out
+
+
+def _heldout_phrase(data: pd.DataFrame) -> str:
+    """How the held-out view of a dataset's records was made, from their audit settings."""
+    settings = sorted(set(zip(data["heldout_share"], data["heldout_masks"], strict=True)))
+    phrases = []
+    for share, masks in settings:
+        if share <= 0:
+            continue
+        phrase = f"a fit without {100 * share:g} % of the labels, tested on those users"
+        if masks > 1:
+            phrase += f" ({masks} disjoint masks, one fit each, pooled)"
+        phrases.append(phrase)
+    return " or ".join(phrases) if phrases else "none"
 
 
 def _meets(summary: dict[str, Any]) -> str:
@@ -165,7 +181,7 @@ def removal_tables(frame: pd.DataFrame) -> list[Table]:
                     "Per seed, the distance is the largest |BAcc − chance| of the worst of the "
                     "audit's attackers over the requirement's attributes (below chance counts); "
                     "transductive: k-fold over the users whose labels the method used; held-out: "
-                    "a fit without 20 % of the labels, tested on those users; transfer: logistic "
+                    f"{_heldout_phrase(data)}; transfer: logistic "
                     "attacker fitted on the original rows. Floor: the original matrix against "
                     "permuted labels (the metric's noise)."
                 ],

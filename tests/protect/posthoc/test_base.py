@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 import torch
 
+from recunlearn.core.errors import ConfigError
 from recunlearn.data.types import Attribute
-from recunlearn.protect.posthoc.base import AttributeLabels, heldout_users, hide_labels
+from recunlearn.protect.posthoc.base import (
+    AttributeLabels,
+    heldout_masks,
+    heldout_users,
+    hide_labels,
+)
 
 GENDER = Attribute("gender", "categorical", ("F", "M"))
 AGE = Attribute("age_raw", "continuous")
@@ -35,6 +41,21 @@ def test_heldout_users_are_a_seeded_share_of_the_users():
     assert np.flatnonzero(first).tolist() == [6, 7, 9, 12, 19]
     assert np.flatnonzero(heldout_users(20, 0.25, 1)).tolist() == [0, 5, 8, 14, 17]
     assert heldout_users(943, 0.2, 0).sum() == 188
+
+
+def test_heldout_masks_are_disjoint_and_the_first_is_the_single_mask():
+    masks = heldout_masks(943, 0.2, 3, repeats=5)
+    assert len(masks) == 5 and all(m.sum() == 188 for m in masks)
+    np.testing.assert_array_equal(masks[0], heldout_users(943, 0.2, 3))
+    assert np.stack(masks).sum(axis=0).max() == 1  # every user in at most one mask
+    assert np.stack(masks).any(axis=0).sum() == 940
+    np.testing.assert_array_equal(heldout_masks(943, 0.2, 3)[0], masks[0])
+
+
+@pytest.mark.parametrize(("fraction", "repeats"), [(0.3, 4), (0.2, 0), (0.001, 1)])
+def test_heldout_masks_that_do_not_fit_are_refused(fraction, repeats):
+    with pytest.raises(ConfigError, match="heldout_repeats"):
+        heldout_masks(100, fraction, 0, repeats)
 
 
 def test_model_scorer_masks_known_items_and_scores_pairs_like_the_full_matrix():

@@ -70,11 +70,11 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
     """Unlearn a requirement from a base run; evaluate HR/NDCG@10 and attack the result in the
     transductive, held-out and transfer views (the leakage guard)."""
     from recunlearn.audit import audit
-    from recunlearn.audit.guard import GuardSettings
+    from recunlearn.audit.guard import GuardSettings, pool_heldout
     from recunlearn.data.fingerprint import dataset_fingerprint
     from recunlearn.experiments.train import evaluate_test, load_trained
     from recunlearn.experiments.unlearn import guard_check, unlearn_run
-    from recunlearn.protect.posthoc.base import labels_from_dataset
+    from recunlearn.protect.posthoc.base import heldout_masks, labels_from_dataset
     from recunlearn.protect.posthoc.registry import UNLEARNERS
 
     dataset = ctx.dataset(params["data"])
@@ -118,9 +118,15 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
         }
     evaluated = time.perf_counter()
     heldout = float(audit_cfg.get("heldout_fraction", 0.0))
+    repeats = int(audit_cfg.get("heldout_repeats", 1))
     if params["unlearner"] is not None and (heldout > 0 or audit_cfg.get("transfer")):
         guard = GuardSettings(
-            tuple(audit_cfg["attackers"]), audit_cfg["n_folds"], heldout, params["seed"], 1
+            tuple(audit_cfg["attackers"]),
+            audit_cfg["n_folds"],
+            heldout,
+            params["seed"],
+            1,
+            heldout_repeats=repeats,
         )
         check = guard_check(
             run,
@@ -153,16 +159,20 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
             progress=False,
         )
     if params["unlearner"] is None and heldout > 0:
-        hidden = heldout_mask(dataset.n_users, heldout, params["seed"])
-        held = audit(
-            protected,
-            dataset,
-            attackers=audit_cfg["attackers"],
-            select=requirement,
-            test_users=hidden,
-            seeds=(params["seed"],),
-            n_jobs=1,
-            progress=False,
+        held = pool_heldout(
+            [
+                audit(
+                    protected,
+                    dataset,
+                    attackers=audit_cfg["attackers"],
+                    select=requirement,
+                    test_users=hidden,
+                    seeds=(params["seed"],),
+                    n_jobs=1,
+                    progress=False,
+                )
+                for hidden in heldout_masks(dataset.n_users, heldout, params["seed"], repeats)
+            ]
         )
         extra["attack_heldout"] = attack_summary(held, requirement)
     kept = [a for a in audit_cfg.get("kept", []) if a not in requirement]
@@ -217,6 +227,7 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
             f"(transductive, LEGO), audit seed {params['seed']}",
             "attack_heldout": f"{heldout:.0%} of the users' labels hidden from the method; "
             "attackers trained on the other users, tested on them"
+            + (f"; {repeats} disjoint masks, one fit each, pooled" if repeats > 1 else "")
             if heldout > 0
             else None,
             "attack_transfer": "logistic attacker fitted on the original rows (k-fold), "
@@ -233,10 +244,3 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
             "audit": attacked - evaluated,
         },
     )
-
-
-def heldout_mask(n_users: int, fraction: float, seed: int):
-    """The held-out users of a cell (see :func:`recunlearn.protect.posthoc.base.heldout_users`)."""
-    from recunlearn.protect.posthoc.base import heldout_users
-
-    return heldout_users(n_users, fraction, seed)

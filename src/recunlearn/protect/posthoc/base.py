@@ -63,6 +63,30 @@ def heldout_users(n_users: int, fraction: float, seed: int) -> np.ndarray:
     return hidden
 
 
+def heldout_masks(n_users: int, fraction: float, seed: int, repeats: int = 1) -> list[np.ndarray]:
+    """``repeats`` disjoint held-out masks of ``int(fraction * n_users)`` users each, cut in
+    order from the permutation :func:`heldout_users` draws: the first is its mask, so one
+    repeat is the held-out view as it always was; five of 20 % test every user once.
+
+    Raises:
+        ConfigError: ``repeats`` masks do not fit in the users (``repeats * fraction > 1``) or
+            a mask would be empty.
+    """
+    size = int(fraction * n_users)
+    if repeats < 1 or size < 1 or repeats * size > n_users:
+        raise ConfigError(
+            f"heldout_repeats = {repeats} disjoint masks of {fraction:g} of {n_users} users "
+            "do not fit: need 1 <= repeats x fraction <= 1 and at least one user per mask"
+        )
+    order = np.random.default_rng(1000 + seed).permutation(n_users)
+    masks = []
+    for repeat in range(repeats):
+        hidden = np.zeros(n_users, dtype=bool)
+        hidden[order[repeat * size : (repeat + 1) * size]] = True
+        masks.append(hidden)
+    return masks
+
+
 def labels_from_dataset(dataset: Dataset) -> dict[str, AttributeLabels]:
     """Every attribute of ``dataset`` as :class:`AttributeLabels` (rows = user indices)."""
     return {a.name: AttributeLabels(a, dataset.labels(a.name)) for a in dataset.attributes}
