@@ -131,3 +131,22 @@ def test_refuses_what_it_cannot_remove(planted):
     single["gender"] = AttributeLabels(labels["gender"].attribute, np.zeros(len(matrix), int))
     with pytest.raises(DataError, match="single class"):
         SplitEraser().fit(matrix, single).transform("gender")
+
+
+def test_principal_rank_erases_inside_the_top_components(planted, tmp_path):
+    matrix, labels = planted
+    centred = matrix.astype(np.float64) - matrix.mean(0)
+    top = np.linalg.svd(centred, full_matrices=False)[2][:6].T
+    eraser = SplitEraser(principal_rank=6).fit(matrix, labels, store=tmp_path)
+    out = eraser.transform("gender").numpy().astype(np.float64)
+    rest = (out - matrix.mean(0)) - (out - matrix.mean(0)) @ top @ top.T
+    assert np.abs(rest).max() < 1e-4  # every row lies in mean + the top-6 span
+    assert eraser.frame_dims_ <= 6
+    # 0 leaves the matrix whole, and the two keep separate bricks in one store
+    plain = SplitEraser().fit(matrix, labels, store=tmp_path)
+    assert plain.frame_dims_ == 16
+    plain.transform("gender")
+    assert len(list((tmp_path / "bricks").glob("*.safetensors"))) == 2
+    np.testing.assert_array_equal(
+        plain.transform("gender").numpy(), SplitEraser().fit(matrix, labels).transform("gender")
+    )

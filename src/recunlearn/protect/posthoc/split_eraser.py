@@ -105,6 +105,14 @@ class SplitEraserConfig(UnlearnerConfig):
     check: bool = Field(
         False, description="after transform, report the defender-side probes in ``check_``"
     )
+    principal_rank: int = Field(
+        0,
+        ge=0,
+        description="if > 0, first replace every row by its projection on the user table's top "
+        "principal components (this many; label-free), then erase: fewer dimensions for the "
+        "attributes' directions to be estimated in and for an attacker to read. 0 = off",
+        json_schema_extra=LATE_OPTION,
+    )
     reencode_top: int = Field(
         0,
         ge=0,
@@ -178,8 +186,15 @@ class SplitEraser(Unlearner):
             )
         self.scorer_ = scorer
         self.store_ = BrickStore(store) if isinstance(store, str | Path) else store
-        self.source_ = matrix_fingerprint(self.embeddings_)
         self.U0_ = self.embeddings_.numpy().astype(np.float64)
+        if 0 < self.config.principal_rank < self.U0_.shape[1]:
+            self.U0_ = _principal_projection(self.U0_, self.config.principal_rank)
+        # bricks are keyed by the matrix they erase (the projected one when projecting)
+        self.source_ = matrix_fingerprint(
+            torch.as_tensor(self.U0_, dtype=torch.float32)
+            if self.config.principal_rank
+            else self.embeddings_
+        )
         mu = self.U0_.mean(0)
         sd = self.U0_.std(0)
         sd = np.where(sd > 1e-8 * max(float(sd.max()), 1e-30), sd, 1.0)
@@ -258,7 +273,8 @@ class SplitEraser(Unlearner):
         the directions (``check`` only reports and the re-encoding follows the deletion, so
         they are left out)."""
 
-        post = {"check", "reencode_top", "reencode_alpha", "reencode_target"}
+        # the projection is in the source fingerprint already
+        post = {"check", "reencode_top", "reencode_alpha", "reencode_target", "principal_rank"}
         options = self.config.model_dump(mode="json", exclude=post)
         return brick_key(self.source_, f"{self.name}:{name}", codes, options)
 
@@ -428,6 +444,14 @@ class SplitEraser(Unlearner):
 
 
 # ---------------------------------------------------------------------- probes
+def _principal_projection(U: np.ndarray, rank: int) -> np.ndarray:
+    """Rows of ``U`` projected on its top ``rank`` principal components (about the mean)."""
+    mu = U.mean(0)
+    _, _, vt = np.linalg.svd(U - mu, full_matrices=False)
+    V = vt[:rank].T
+    return mu + ((U - mu) @ V) @ V.T
+
+
 def _transfer_probe(
     X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray, y_te: np.ndarray
 ) -> float:
