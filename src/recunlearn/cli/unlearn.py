@@ -39,7 +39,9 @@ def unlearn(
     ] = None,
     method: Annotated[
         str | None,
-        typer.Option(help="a registered method (default: the library's default remover)"),
+        typer.Option(
+            help="a registered method (default: the split eraser with --set unlabelled=all)"
+        ),
     ] = None,
     option: Annotated[
         list[str] | None, typer.Option("--set", help="method option key=value (repeatable)")
@@ -80,9 +82,10 @@ def unlearn(
     from recunlearn.audit import DEFAULT_ATTACKERS
     from recunlearn.audit.guard import GuardSettings
     from recunlearn.experiments.unlearn import unlearn_run
-    from recunlearn.protect.posthoc.registry import DEFAULT_UNLEARNER
+    from recunlearn.protect.posthoc.registry import DEFAULT_OPTIONS, DEFAULT_UNLEARNER
     from recunlearn.protect.requirement import Requirement
 
+    defaults = DEFAULT_OPTIONS if method is None else {}
     method = method or DEFAULT_UNLEARNER
     if no_guard and max_leakage is not None:
         fail("--max-leakage needs the guard: drop --no-guard")
@@ -91,7 +94,7 @@ def unlearn(
     if heldout_masks > 1 and (requirements is not None or not heldout or no_guard):
         fail("--heldout-masks needs --forget and the held-out view (drop --no-heldout/--no-guard)")
     try:
-        options = parse_assignments(option, "--set")
+        options = {**defaults, **parse_assignments(option, "--set")}
         requirement = None if forget is None else Requirement.parse(forget)
         chosen = DEFAULT_ATTACKERS if attackers == "all" else tuple(attackers.split(","))
         guard = (

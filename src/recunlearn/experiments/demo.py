@@ -20,7 +20,7 @@ from recunlearn.data.spec import DataSpec
 from recunlearn.experiments.spec import RunSpec
 from recunlearn.experiments.train import TrainedRun, train_run
 from recunlearn.experiments.unlearn import UnlearnedRun, unlearn_run
-from recunlearn.protect.posthoc.registry import DEFAULT_UNLEARNER
+from recunlearn.protect.posthoc.registry import DEFAULT_OPTIONS, DEFAULT_UNLEARNER
 
 DEMO_MODELS = ("mf", "ncf", "lightgcn", "multvae")
 DEMO_REQUIREMENT = ("gender", "age", "occupation")
@@ -74,6 +74,7 @@ def run_demo(
         method,
         list(DEMO_REQUIREMENT),
         root / f"{first}-unlearned",
+        options=dict(DEFAULT_OPTIONS) if method == DEFAULT_UNLEARNER else None,
         overwrite=True,
         dataset=dataset,
         guard=GuardSettings(tuple(attackers)),

@@ -150,3 +150,57 @@ def test_principal_rank_erases_inside_the_top_components(planted, tmp_path):
     np.testing.assert_array_equal(
         plain.transform("gender").numpy(), SplitEraser().fit(matrix, labels).transform("gender")
     )
+
+
+def test_crossfit_edits_no_row_with_its_own_label_and_protects_unlabelled_users(planted, tmp_path):
+    matrix, labels = planted
+    eraser = SplitEraser(fitting="crossfit").fit(matrix, labels, store=tmp_path)
+    protected = eraser.transform("gender,age").numpy()
+    brick = eraser.bricks_["gender"]
+    assert len(brick.fold_directions) == 5 and brick.half.all()
+    # a labelled row's directions come from the other folds: flipping the labels of fold 0
+    # changes the rows of the other folds only
+    folds = eraser._folds()
+    values = labels["gender"].values.copy()
+    values[folds == 0] = 1 - values[folds == 0]
+    flipped = {**labels, "gender": AttributeLabels(labels["gender"].attribute, values)}
+    other = SplitEraser(fitting="crossfit").fit(matrix, flipped).transform("gender").numpy()
+    mine = SplitEraser(fitting="crossfit").fit(matrix, labels).transform("gender").numpy()
+    np.testing.assert_array_equal(other[folds == 0], mine[folds == 0])
+    assert not np.allclose(other[folds == 1], mine[folds == 1])
+    # users without labels get the directions fitted on every label
+    unknown = np.zeros(len(matrix), dtype=bool)
+    unknown[::5] = True
+    hidden = SplitEraser(fitting="crossfit").fit(matrix, hide_labels(labels, unknown))
+    report = audit(
+        hidden.transform("gender").numpy(), _attributes(labels), select=["gender"],
+        test_users=unknown, attackers=ATTACKERS, progress=False,
+    )  # fmt: skip
+    worst = report.worst_case().iloc[0]
+    assert abs(worst["bacc_mean"] - 0.5) * 100 <= HELDOUT_TOLERANCE
+    # the store keeps every fold's directions
+    again = SplitEraser(fitting="crossfit").fit(matrix, labels, store=tmp_path)
+    np.testing.assert_array_equal(again.transform("gender,age").numpy(), protected)
+    with pytest.raises(ConfigError, match="fitting='half'"):
+        SplitEraser(fitting="crossfit", tolerance=3.0)
+
+
+def test_unlabelled_rows_can_take_directions_fitted_on_every_label(planted, tmp_path):
+    matrix, labels = planted
+    unknown = np.zeros(len(matrix), dtype=bool)
+    unknown[::5] = True
+    seen = hide_labels(labels, unknown)
+    plain = SplitEraser().fit(matrix, seen).transform("gender,age").numpy()
+    eraser = SplitEraser(unlabelled="all").fit(matrix, seen, store=tmp_path)
+    both = eraser.transform("gender,age").numpy()
+    np.testing.assert_array_equal(both[~unknown], plain[~unknown])  # labelled rows as before
+    assert not np.allclose(both[unknown], plain[unknown])
+    assert eraser.bricks_["gender"].unlabelled_directions is not None
+    report = audit(
+        both, _attributes(labels), select=["gender", "age"], test_users=unknown,
+        attackers=ATTACKERS, progress=False,
+    )  # fmt: skip
+    for _, worst in report.worst_case().iterrows():
+        assert abs(worst["bacc_mean"] - worst["chance_bacc_mean"]) * 100 <= HELDOUT_TOLERANCE
+    again = SplitEraser(unlabelled="all").fit(matrix, seen, store=tmp_path)
+    np.testing.assert_array_equal(again.transform("gender,age").numpy(), both)
