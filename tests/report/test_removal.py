@@ -110,6 +110,7 @@ def test_the_table_says_how_the_heldout_view_was_made() -> None:
     assert "held-out: a fit without 20 % of the labels, tested on those users;" in table.notes[0]
     (table,) = removal.removal_tables(removal.removal_frame([single, pooled]))
     assert "(5 disjoint masks, one fit each, pooled)" in table.notes[0]
+    assert table.title.endswith("; held-out view pooled over 5 masks)")
 
 
 def test_method_family_is_the_label_before_the_separator() -> None:

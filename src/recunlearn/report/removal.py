@@ -174,7 +174,12 @@ def removal_tables(frame: pd.DataFrame) -> list[Table]:
                 )
         tables.append(
             Table(
-                f"{dataset}: does the removal hold? (points from chance, mean ± std over seeds)",
+                f"{dataset}: does the removal hold? (points from chance, mean ± std over seeds"
+                + (
+                    f"; held-out view pooled over {int(data['heldout_masks'].max())} masks)"
+                    if data["heldout_masks"].max() > 1
+                    else ")"
+                ),
                 header,
                 rows,
                 notes=[
