@@ -82,11 +82,10 @@ def unlearn(
     from recunlearn.audit import DEFAULT_ATTACKERS
     from recunlearn.audit.guard import GuardSettings
     from recunlearn.experiments.unlearn import unlearn_run
-    from recunlearn.protect.posthoc.registry import DEFAULT_OPTIONS, DEFAULT_UNLEARNER
+    from recunlearn.protect.posthoc.registry import resolve_method
     from recunlearn.protect.requirement import Requirement
 
-    defaults = DEFAULT_OPTIONS if method is None else {}
-    method = method or DEFAULT_UNLEARNER
+    method, defaults = resolve_method(method)
     if no_guard and max_leakage is not None:
         fail("--max-leakage needs the guard: drop --no-guard")
     if (forget is None) == (requirements is None):

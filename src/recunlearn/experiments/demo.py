@@ -20,7 +20,7 @@ from recunlearn.data.spec import DataSpec
 from recunlearn.experiments.spec import RunSpec
 from recunlearn.experiments.train import TrainedRun, train_run
 from recunlearn.experiments.unlearn import UnlearnedRun, unlearn_run
-from recunlearn.protect.posthoc.registry import DEFAULT_OPTIONS, DEFAULT_UNLEARNER
+from recunlearn.protect.posthoc.registry import resolve_method
 
 DEMO_MODELS = ("mf", "ncf", "lightgcn", "multvae")
 DEMO_REQUIREMENT = ("gender", "age", "occupation")
@@ -42,7 +42,7 @@ def run_demo(
     models: Sequence[str] = DEMO_MODELS,
     *,
     epochs: int = 40,
-    method: str = DEFAULT_UNLEARNER,
+    method: str | None = None,
     attackers: Sequence[str] = DEFAULT_ATTACKERS,
     progress: bool = True,
     on_trained: Callable[[str, TrainedRun], None] | None = None,
@@ -53,7 +53,8 @@ def run_demo(
         root: folder of the run directories (``<model>`` and ``<model>-unlearned``).
         models: the base models to train.
         epochs: max epochs per model.
-        method: the removal method (default: the library's default).
+        method: the removal method (default: the library's default remover with its preset
+            options).
         attackers: the guard's attackers (default: every built-in attacker).
         progress: show progress bars.
         on_trained: called after each model is trained (to print as the demo goes).
@@ -69,12 +70,13 @@ def run_demo(
         if on_trained is not None:
             on_trained(name, runs[name])
     first = models[0]
+    method, preset = resolve_method(method)
     unlearned = unlearn_run(
         root / first,
         method,
         list(DEMO_REQUIREMENT),
         root / f"{first}-unlearned",
-        options=dict(DEFAULT_OPTIONS) if method == DEFAULT_UNLEARNER else None,
+        options=preset or None,
         overwrite=True,
         dataset=dataset,
         guard=GuardSettings(tuple(attackers)),

@@ -58,9 +58,13 @@ def heldout_users(n_users: int, fraction: float, seed: int) -> np.ndarray:
     """The boolean mask of the held-out view: ``int(fraction * n_users)`` users drawn with
     ``numpy.random.default_rng(1000 + seed)`` (the draw of the earlier Table 1 records)."""
     hidden = np.zeros(n_users, dtype=bool)
-    rng = np.random.default_rng(1000 + seed)
-    hidden[rng.permutation(n_users)[: int(fraction * n_users)]] = True
+    hidden[_heldout_order(n_users, seed)[: int(fraction * n_users)]] = True
     return hidden
+
+
+def _heldout_order(n_users: int, seed: int) -> np.ndarray:
+    """The seeded permutation every held-out mask is cut from."""
+    return np.random.default_rng(1000 + seed).permutation(n_users)
 
 
 def heldout_masks(n_users: int, fraction: float, seed: int, repeats: int = 1) -> list[np.ndarray]:
@@ -78,7 +82,7 @@ def heldout_masks(n_users: int, fraction: float, seed: int, repeats: int = 1) ->
             f"heldout_repeats = {repeats} disjoint masks of {fraction:g} of {n_users} users "
             "do not fit: need 1 <= repeats x fraction <= 1 and at least one user per mask"
         )
-    order = np.random.default_rng(1000 + seed).permutation(n_users)
+    order = _heldout_order(n_users, seed)
     masks = []
     for repeat in range(repeats):
         hidden = np.zeros(n_users, dtype=bool)

@@ -38,6 +38,12 @@ held-out leakage on every measured cell at no cost to the labelled rows (BENCHMA
 benchmark records were made."""
 
 
+def resolve_method(method: str | None) -> tuple[str, dict[str, Any]]:
+    """The method to run and its preset options: :data:`DEFAULT_UNLEARNER` with
+    :data:`DEFAULT_OPTIONS` when none is named, a named method with none."""
+    return (DEFAULT_UNLEARNER, dict(DEFAULT_OPTIONS)) if method is None else (method, {})
+
+
 def make_unlearner(name: str, **options: Any) -> Unlearner:
     """Instantiate the unlearner called ``name`` (unknown names and options are refused)."""
     return UNLEARNERS.get(name)(**options)

@@ -501,7 +501,6 @@ class SplitEraser(Unlearner):
         bricks = [self.brick(a) for a in requirement.attributes]
         built = time.perf_counter()
         B = _joint_basis([b.directions for b in bricks])
-        out = self._erase_rows(np.arange(len(self.U0_)), B)
         if self.config.fitting == "crossfit" or self.config.unlabelled == "all":
             # per row and attribute, which block of directions it is erased with: 0 = the
             # fitted ones, 1 = those for unlabelled rows, 2 + k = fold k's (crossfit)
@@ -511,10 +510,13 @@ class SplitEraser(Unlearner):
                 [np.where(b.codes >= 0, 2 + folds if crossfit else 0, 1) for b in bricks], 1
             )
             patterns, group = np.unique(choice, axis=0, return_inverse=True)
+            out = np.empty_like(self.U0_)
             for g, pattern in enumerate(patterns):
                 rows = np.flatnonzero(group.ravel() == g)
                 blocks = [_block(b, int(c)) for b, c in zip(bricks, pattern, strict=True)]
                 out[rows] = self._erase_rows(rows, _joint_basis(blocks))
+        else:
+            out = self._erase_rows(np.arange(len(self.U0_)), B)
         if self.config.reencode_top:
             out = self._reencode(out)
         self.log_ = {
