@@ -167,3 +167,45 @@ def test_frontier_figure_draws_one_panel_per_model_and_requirement() -> None:
     data = removal.frontier_figure(removal.removal_frame(records), "Toy")
     assert data is not None and data[:8] == b"\x89PNG\r\n\x1a\n"
     assert removal.frontier_figure(removal.removal_frame(records), "Other") is None
+
+
+def _sidecar(tmp_path: Any, name: str, values: list[float]) -> dict[str, Any]:
+    import numpy as np
+
+    path = tmp_path / "records" / f"{name}.npz"
+    path.parent.mkdir(exist_ok=True)
+    np.savez(path, user_id=np.arange(len(values)), **{"NDCG@10": np.asarray(values)})
+    return {"file": path.name, "arrays": ["user_id", "NDCG@10"], "n": len(values)}
+
+
+def test_the_ndcg_interval_pairs_users_with_the_original(tmp_path: Any) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    base = rng.random(400)
+    records = []
+    for method, values in (("original", base), ("scaled", 0.9 * base), ("noisy", base)):
+        record = _record(method, 0, 0.1, {"gender": 1.0}, {"gender": 1.0}, {"gender": 1.0})
+        record["_path"] = str(tmp_path / "records" / f"{method}.json")
+        if method == "noisy":
+            values = np.where(rng.random(400) < 0.2, 0.0, base)  # a fifth of users lose
+        record["per_user"] = _sidecar(tmp_path, method, list(values))
+        records.append(record)
+    (table,) = removal.removal_tables(removal.removal_frame(records))
+    column = table.header.index("95 % interval (test users)")
+    cells = {row[2].text: row[column].text for row in table.rows}
+    assert cells["original"] == "–"
+    assert cells["scaled"] == "90.0–90.0"  # the same users every draw: no spread
+    low, high = (float(x) for x in cells["noisy"].split("–"))
+    kept = 100 * values.sum() / base.sum()
+    assert low < kept < high and high - low < 15
+
+
+def test_the_ndcg_interval_is_a_dash_without_sidecars() -> None:
+    records = [
+        _record(m, 0, 0.1, {"gender": 1.0}, {"gender": 1.0}, {"gender": 1.0})
+        for m in ("original", "eraser")
+    ]
+    (table,) = removal.removal_tables(removal.removal_frame(records))
+    column = table.header.index("95 % interval (test users)")
+    assert [row[column].text for row in table.rows] == ["–", "–"]

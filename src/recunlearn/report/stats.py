@@ -54,7 +54,49 @@ def signed_rank(differences: np.ndarray) -> dict[str, float]:
     return out
 
 
-def _series_by_seed(part: pd.DataFrame) -> dict[Any, pd.Series]:
+def bootstrap_ratio_interval(
+    ours: Mapping[Any, pd.Series],
+    reference: Mapping[Any, pd.Series],
+    *,
+    draws: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean over replicates of ``sum(ours) /
+    sum(reference)``, users resampled with replacement within each replicate and kept paired.
+
+    It measures how much the ratio would move with other test users of the same size, the
+    models held fixed (the spread over seeds is the other part of the noise). ``(nan, nan)``
+    when nothing pairs or a resampled reference sums to zero.
+    """
+    rng = np.random.default_rng(seed)
+    ratios = np.zeros(draws)
+    paired = 0
+    for replicate, series in ours.items():
+        other = reference.get(replicate)
+        if other is None:
+            continue
+        common = series.index.intersection(other.index)
+        if not len(common):
+            continue
+        a = series.loc[common].to_numpy(float)
+        b = other.loc[common].to_numpy(float)
+        picks = rng.integers(0, len(common), size=(draws, len(common)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios += a[picks].sum(axis=1) / b[picks].sum(axis=1)
+        paired += 1
+    if not paired:
+        return math.nan, math.nan
+    ratios /= paired
+    if not np.isfinite(ratios).all():
+        return math.nan, math.nan
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(ratios, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def series_by_seed(part: pd.DataFrame) -> dict[Any, pd.Series]:
+    """Per seed, the per-user NDCG@10 of the rows' sidecars (columns ``seed``, ``per_user``)."""
     out = {}
     for seed, path in zip(part["seed"], part["per_user"], strict=True):
         series = read_per_user(path)
@@ -96,13 +138,13 @@ def unlearning_tests(frame: pd.DataFrame) -> list[Table]:
             for reference in ("original", "lego"):
                 if reference not in methods:
                     continue
-                ref_series = _series_by_seed(group[group["method"] == reference])
+                ref_series = series_by_seed(group[group["method"] == reference])
                 for method in methods:
                     if method == reference or (reference == "lego" and method == "original"):
                         continue
                     row = comparison_row(
                         [model_name(model), requirement_label(req), f"{method} vs {reference}"],
-                        _series_by_seed(group[group["method"] == method]),
+                        series_by_seed(group[group["method"] == method]),
                         ref_series,
                     )
                     if row is not None:
