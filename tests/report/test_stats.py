@@ -38,3 +38,11 @@ def test_the_interval_narrows_with_more_users() -> None:
 def test_nothing_paired_gives_nan() -> None:
     low, high = bootstrap_ratio_interval({0: pd.Series([1.0])}, {1: pd.Series([1.0])})
     assert math.isnan(low) and math.isnan(high)
+
+
+def test_the_interval_does_not_depend_on_the_order_of_replicates() -> None:
+    rng = np.random.default_rng(2)
+    base = {k: pd.Series(rng.random(100)) for k in (0, 1, 2)}
+    ours = {k: v * rng.random(100) for k, v in base.items()}
+    reordered = {k: ours[k] for k in (2, 0, 1)}
+    assert bootstrap_ratio_interval(ours, base) == bootstrap_ratio_interval(reordered, base)

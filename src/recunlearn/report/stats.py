@@ -72,8 +72,8 @@ def bootstrap_ratio_interval(
     rng = np.random.default_rng(seed)
     ratios = np.zeros(draws)
     paired = 0
-    for replicate, series in ours.items():
-        other = reference.get(replicate)
+    for replicate in sorted(ours, key=str):  # the same draws whatever order the records came in
+        series, other = ours[replicate], reference.get(replicate)
         if other is None:
             continue
         common = series.index.intersection(other.index)
