@@ -266,3 +266,14 @@ def test_unlearn_with_a_per_user_requirements_table(tmp_path):
         "--out", str(tmp_path / "u4"),
     )  # fmt: skip
     assert both.exit_code != 0 and "exactly one" in " ".join(both.output.split())
+
+
+def test_the_hint_suggests_only_the_split_eraser_settings_still_unset() -> None:
+    from recunlearn.cli.unlearn import _stronger_setting
+
+    both = _stronger_setting("split-eraser", {})
+    assert both is not None and "reencode_top=10" in both and "principal_rank=K" in both
+    one = _stronger_setting("split-eraser", {"reencode_top": 10})
+    assert one is not None and "reencode_top" not in one and "principal_rank=K" in one
+    assert _stronger_setting("split-eraser", {"reencode_top": 10, "principal_rank": 16}) is None
+    assert _stronger_setting("dp", {}) is None
