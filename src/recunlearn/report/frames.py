@@ -53,7 +53,8 @@ def _nan(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _sidecar(record: dict[str, Any]) -> str | None:
+def sidecar_file(record: dict[str, Any]) -> str | None:
+    """The path of a record's per-user sidecar (None when it has none)."""
     entry = record.get("per_user")
     if not entry:
         return None
@@ -90,7 +91,7 @@ def unlearn_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
                 "worst_attackers": attack.get("worst_attackers", {}),
                 "unlearn_seconds": record["wall"].get("unlearn"),
                 "record": record["_path"],
-                "per_user": _sidecar(record),
+                "per_user": sidecar_file(record),
             }
         )
     return pd.DataFrame(rows)
@@ -127,7 +128,7 @@ def adversarial_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any
             continue
         grid = dict(record["metrics"])
         grid["_path"] = record["_path"]
-        grid["_per_user"] = _sidecar(record)
+        grid["_per_user"] = sidecar_file(record)
         out.append(grid)
     return out
 
@@ -189,7 +190,7 @@ def advx_unlearn_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
                 "worst_attackers": {a: cv[a]["worst"].get("attacker") for a in attrs},
                 "unlearn_seconds": record["wall"].get("train"),
                 "record": record["_path"],
-                "per_user": _sidecar(record),
+                "per_user": sidecar_file(record),
             }
         )
     return pd.DataFrame(rows)

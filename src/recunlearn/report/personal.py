@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ import pandas as pd
 
 from recunlearn.report import reference
 from recunlearn.report.format import MISSING, mean_std
-from recunlearn.report.frames import model_name, read_per_user
+from recunlearn.report.frames import model_name, read_per_user, sidecar_file
 from recunlearn.report.stats import paired_differences, signed_rank
 from recunlearn.report.tables import Table, TCell
 
@@ -46,9 +45,7 @@ def personal_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
             continue
         params, metrics = record["params"], record["metrics"]
         base = metrics.get("test_original", {})
-        sidecar = None
-        if record.get("per_user"):
-            sidecar = str(Path(record["_path"]).parent / record["per_user"]["file"])
+        sidecar = sidecar_file(record)
         for column, entry in metrics["columns"].items():
             held = entry.get("heldout", {})
             rows.append(

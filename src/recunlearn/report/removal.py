@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,7 @@ from recunlearn.report.frames import (
     model_name,
     requirement_key,
     requirement_label,
+    sidecar_file,
 )
 from recunlearn.report.stats import bootstrap_ratio_interval, series_by_seed
 from recunlearn.report.tables import Table, TCell
@@ -51,11 +51,6 @@ def _distances(summary: dict[str, Any] | None) -> dict[str, float]:
     return out
 
 
-def _sidecar(record: dict[str, Any]) -> str | None:
-    entry = record.get("per_user")
-    return str(Path(record["_path"]).parent / entry["file"]) if entry else None
-
-
 def removal_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """One row per ``unlearn`` record and attribute: signed distances per view, NDCG."""
     rows = []
@@ -72,7 +67,7 @@ def removal_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
             "NDCG@10": metrics["test"].get("NDCG@10"),
             "NDCG@10_original": (metrics.get("test_original") or {}).get("NDCG@10"),
             "record": record["_path"],
-            "per_user": _sidecar(record),
+            "per_user": sidecar_file(record),
             "heldout_share": float(params.get("audit", {}).get("heldout_fraction", 0.2)),
             "heldout_masks": int(params.get("audit", {}).get("heldout_repeats", 1)),
         }
