@@ -9,7 +9,7 @@ comparisons is applied: the p-values are per test.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -22,17 +22,24 @@ from recunlearn.report.tables import Table, TCell
 ALPHA = 0.05
 
 
-def paired_differences(
+def _paired(
     ours: Mapping[Any, pd.Series], reference: Mapping[Any, pd.Series]
-) -> np.ndarray:
-    """``ours - reference`` for every (replicate, user) present on both sides."""
-    parts = []
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Per replicate of ``ours`` (in its order) present on both sides, the values of the users
+    both sides have, aligned: ``(ours, reference)``."""
     for replicate, series in ours.items():
         other = reference.get(replicate)
         if other is None:
             continue
         common = series.index.intersection(other.index)
-        parts.append(series.loc[common].to_numpy(float) - other.loc[common].to_numpy(float))
+        yield series.loc[common].to_numpy(float), other.loc[common].to_numpy(float)
+
+
+def paired_differences(
+    ours: Mapping[Any, pd.Series], reference: Mapping[Any, pd.Series]
+) -> np.ndarray:
+    """``ours - reference`` for every (replicate, user) present on both sides."""
+    parts = [a - b for a, b in _paired(ours, reference)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
@@ -72,16 +79,11 @@ def bootstrap_ratio_interval(
     rng = np.random.default_rng(seed)
     ratios = np.zeros(draws)
     paired = 0
-    for replicate in sorted(ours, key=str):  # the same draws whatever order the records came in
-        series, other = ours[replicate], reference.get(replicate)
-        if other is None:
+    ordered = {k: ours[k] for k in sorted(ours, key=str)}  # the same draws in any record order
+    for a, b in _paired(ordered, reference):
+        if not len(a):
             continue
-        common = series.index.intersection(other.index)
-        if not len(common):
-            continue
-        a = series.loc[common].to_numpy(float)
-        b = other.loc[common].to_numpy(float)
-        picks = rng.integers(0, len(common), size=(draws, len(common)))
+        picks = rng.integers(0, len(a), size=(draws, len(a)))
         with np.errstate(divide="ignore", invalid="ignore"):
             ratios += a[picks].sum(axis=1) / b[picks].sum(axis=1)
         paired += 1
