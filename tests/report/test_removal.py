@@ -97,6 +97,25 @@ def test_target_verdict_needs_every_view_and_the_ndcg(
     assert removal._meets(removal._cell_summary(frame)) == verdict
 
 
+@pytest.mark.parametrize(
+    ("ndcg", "distance", "interval", "verdict"),
+    [
+        (0.096, 4.9, (0.90, 1.02), "yes (NDCG bar inside the interval)"),
+        (0.094, 4.9, (0.90, 1.02), "no (NDCG bar inside the interval)"),
+        (0.096, 4.9, (0.955, 1.02), "yes"),
+        (0.094, 4.9, (0.90, 0.949), "no"),
+        (0.096, 5.1, (0.90, 1.02), "no"),  # the leakage side decides first
+        (0.096, 4.9, (math.nan, math.nan), "yes"),
+    ],
+)
+def test_the_verdict_says_when_the_test_users_do_not_decide_the_ndcg_bar(
+    ndcg: float, distance: float, interval: tuple[float, float], verdict: str
+) -> None:
+    view = {"gender": distance}
+    frame = removal.removal_frame([_record("eraser", 0, ndcg, view, view, view)])
+    assert removal._meets(removal._cell_summary(frame), interval) == verdict
+
+
 def test_a_missing_view_gives_no_verdict() -> None:
     frame = removal.removal_frame([_record("eraser", 0, 0.1, {"gender": 0.0})])
     assert removal._meets(removal._cell_summary(frame)) == "–"
