@@ -203,6 +203,29 @@ def test_unlearn_prints_before_and_after(tmp_path):
     assert not (tmp_path / "refused").exists()
 
 
+def test_unlearn_search_tries_every_setting_and_writes_the_chosen(tmp_path):
+    source = tmp_path / "run"
+    result = invoke("train", "--model", "mf", "--epochs", "2", "--quiet", "--out", str(source))
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "searched"
+    searched = invoke(
+        "unlearn", str(source), "--forget", "gender", "--out", str(out), "--search",
+        "--attackers", "logreg", "--no-heldout", "--max-leakage", "100",
+    )  # fmt: skip
+    assert searched.exit_code == 0, searched.output
+    text = " ".join(searched.output.split())
+    assert text.count("tried ") == 4 and "chosen: " in text and "hint:" not in text
+    chosen = json.loads((out / "metrics.json").read_text())["search"]["chosen"]
+    assert f"chosen: {chosen}" in text
+    for refused_args in (["--method", "dp"], ["--no-guard"]):
+        refused = invoke(
+            "unlearn", str(source), "--forget", "gender", "--out", str(tmp_path / "no"),
+            "--search", *refused_args,
+        )  # fmt: skip
+        assert refused.exit_code == 2 and "--search chooses" in " ".join(refused.output.split())
+    assert not (tmp_path / "no").exists()
+
+
 def test_unlearn_unknown_attribute_leaves_nothing(tmp_path):
     source = tmp_path / "run"
     invoke("train", "--model", "mf", "--epochs", "1", "--quiet", "--out", str(source))

@@ -8,6 +8,11 @@ turns a distance above the bound into exit code 3 (the run is still written, mar
 ``--requirements reqs.csv`` (columns ``user_id,requirement``, e.g. ``gender+age``; empty or
 absent = nothing) protects each user's row under that user's own requirement instead of one
 ``--forget`` for everyone; the guard then attacks each attribute over the users who asked.
+
+``--search`` tries the default method's stronger settings (principal projection, list
+re-encoding, both) and writes the one with the best validation NDCG@10 among those whose worst
+attacker is within ``--max-leakage`` (5 points without it); see
+:mod:`recunlearn.experiments.unlearn_search`.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import typer
 
 from recunlearn.cli.console import console, fail, parse_assignments, print_table, warn
 from recunlearn.cli.dataopts import DATA_ATTRIBUTES_HELP, DATA_DIR_HELP
-from recunlearn.cli.guard import show_leakage
+from recunlearn.cli.guard import TARGET_POINTS, show_leakage
 from recunlearn.core.errors import RecunlearnError
 from recunlearn.report.format import value as fmt
 
@@ -71,6 +76,15 @@ def unlearn(
             "from chance in any protected view"
         ),
     ] = None,
+    search: Annotated[
+        bool,
+        typer.Option(
+            "--search",
+            help="try the split eraser's stronger settings (principal projection, top-10 list "
+            "re-encoding, both) and keep the one with the best validation NDCG@10 whose worst "
+            "attacker is within --max-leakage (default 5 points); with --forget",
+        ),
+    ] = False,
     no_guard: Annotated[
         bool, typer.Option("--no-guard", help="write without auditing (not recommended)")
     ] = False,
@@ -82,7 +96,8 @@ def unlearn(
     from recunlearn.audit import DEFAULT_ATTACKERS
     from recunlearn.audit.guard import GuardSettings
     from recunlearn.experiments.unlearn import unlearn_run
-    from recunlearn.protect.posthoc.registry import resolve_method
+    from recunlearn.experiments.unlearn_search import search_removal
+    from recunlearn.protect.posthoc.registry import DEFAULT_UNLEARNER, resolve_method
     from recunlearn.protect.requirement import Requirement
 
     method, defaults = resolve_method(method)
@@ -90,6 +105,13 @@ def unlearn(
         fail("--max-leakage needs the guard: drop --no-guard")
     if (forget is None) == (requirements is None):
         fail("give exactly one of --forget (everyone) and --requirements (a per-user table)")
+    if search and (
+        requirements is not None or no_guard or store is not None or method != DEFAULT_UNLEARNER
+    ):
+        fail(
+            "--search chooses among the split eraser's settings for --forget by the guard's "
+            "audit: drop --requirements, --no-guard, --store and any other --method"
+        )
     if heldout_masks > 1 and (requirements is not None or not heldout or no_guard):
         fail("--heldout-masks needs --forget and the held-out view (drop --no-heldout/--no-guard)")
     try:
@@ -103,19 +125,46 @@ def unlearn(
                 chosen, heldout_fraction=0.2 if heldout else 0, heldout_repeats=heldout_masks
             )
         )
-        result = unlearn_run(
-            run,
-            method,
-            requirement,
-            out,
-            options=options,
-            store=store,
-            overwrite=overwrite,
-            guard=guard,
-            data_dir=data_dir,
-            attributes_path=data_attributes,
-            requirements=requirements,
-        )
+        if search:
+            assert requirement is not None and guard is not None
+            outcome = search_removal(
+                run,
+                requirement,
+                out,
+                bound=TARGET_POINTS if max_leakage is None else max_leakage,
+                options=options,
+                guard=guard,
+                overwrite=overwrite,
+                data_dir=data_dir,
+                attributes_path=data_attributes,
+                progress=lambda c: console.print(
+                    f"  tried {c.label}: validation NDCG@10 {100 * c.valid_ratio:.1f} % of the "
+                    f"original, worst attacker {c.worst:.1f} points from chance"
+                ),
+            )
+            result = outcome.chosen.result
+            console.print(
+                f"chosen: {outcome.chosen.label}"
+                + (
+                    ""
+                    if outcome.met
+                    else f" (none within {outcome.bound:g} points: the least leaking)"
+                )
+            )
+        else:
+            result = unlearn_run(
+                run,
+                method,
+                requirement,
+                out,
+                options=options,
+                store=store,
+                overwrite=overwrite,
+                guard=guard,
+                data_dir=data_dir,
+                attributes_path=data_attributes,
+                requirements=requirements,
+            )
     except (RecunlearnError, OSError, ValueError) as exc:
         fail(exc)
     dataset = result.source.dataset
@@ -137,7 +186,8 @@ def unlearn(
         console.print(f"unlearned run written to {out}")
         return
     console.print(f"unlearned run written to {out} (guard: {out / 'leakage.md'})")
-    show_leakage(result.leakage, max_leakage, hint=_stronger_setting(method, options))
+    hint = None if search else _stronger_setting(method, options)
+    show_leakage(result.leakage, max_leakage, hint=hint)
 
 
 def _stronger_setting(method: str, options: dict[str, object]) -> str | None:
