@@ -9,23 +9,8 @@ import pytest
 
 from recunlearn.audit.guard import GuardSettings
 from recunlearn.core.errors import ConfigError
-from recunlearn.data.spec import DataSpec
 from recunlearn.experiments import rundir
-from recunlearn.experiments.spec import RunSpec
-from recunlearn.experiments.train import train_run
 from recunlearn.experiments.unlearn import unlearn_run
-
-
-@pytest.fixture(scope="module")
-def source(tmp_path_factory):
-    out = tmp_path_factory.mktemp("src") / "mf"
-    spec = RunSpec(
-        data=DataSpec(name="synthetic", options={"n_users": 150, "n_items": 80}),
-        model="mf",
-        model_options={"epochs": 3},
-    )
-    train_run(spec, out, progress=False)
-    return out
 
 
 def test_unlearned_run_directory(source, tmp_path):

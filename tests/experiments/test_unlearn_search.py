@@ -9,10 +9,7 @@ import pytest
 
 from recunlearn.audit.guard import GuardSettings
 from recunlearn.core.errors import ConfigError
-from recunlearn.data.spec import DataSpec
 from recunlearn.experiments import rundir
-from recunlearn.experiments.spec import RunSpec
-from recunlearn.experiments.train import train_run
 from recunlearn.experiments.unlearn_search import (
     search_removal,
     split_eraser_settings,
@@ -20,18 +17,6 @@ from recunlearn.experiments.unlearn_search import (
 )
 
 GUARD = GuardSettings(("logreg",), n_folds=3, heldout_fraction=0.0)
-
-
-@pytest.fixture(scope="module")
-def source(tmp_path_factory):
-    out = tmp_path_factory.mktemp("src") / "mf"
-    spec = RunSpec(
-        data=DataSpec(name="synthetic", options={"n_users": 150, "n_items": 80}),
-        model="mf",
-        model_options={"epochs": 3},
-    )
-    train_run(spec, out, progress=False)
-    return out
 
 
 def test_the_settings_go_from_the_default_to_both_stronger_ones():
