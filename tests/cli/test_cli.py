@@ -170,6 +170,7 @@ def test_unlearn_prints_before_and_after(tmp_path):
     )  # fmt: skip
     assert hinted.exit_code == 3, hinted.output
     assert "hint: --set reencode_top=10" in " ".join(hinted.output.split())
+    assert "--search tries each" in " ".join(hinted.output.split())
     # the default method runs with its default options; a named one with its own
     config = json.loads((tmp_path / "hinted" / "config.json").read_text())["unlearning"]
     assert config["method"] == "split-eraser" and config["options"]["unlabelled"] == "all"

@@ -214,4 +214,5 @@ def _stronger_setting(method: str, options: dict[str, object]) -> str | None:
         )
     if not hints:
         return None
+    hints.append("--search tries each and both, and keeps the best validation NDCG@10 within bound")
     return "; ".join(hints) + " (benchmarks/notes/removal.md)"
