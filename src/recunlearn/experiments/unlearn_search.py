@@ -1,4 +1,4 @@
-"""Choose the split eraser's setting for one run: the lightest one that the guard passes.
+"""Choose the split eraser's setting for one run, by the leakage guard and validation NDCG@10.
 
 The split eraser has two stronger settings beside its default (benchmarks/notes/removal.md):
 a projection on the user table's top principal components before erasing

@@ -188,7 +188,7 @@ def removal_tables(frame: pd.DataFrame) -> list[Table]:
                         TCell(method),
                         TCell(str(summary["seeds"])),
                         TCell(pct(*summary["ndcg_ratio"][:2]), links=links),
-                        TCell("–" if method == "original" else _interval_text(interval)),
+                        TCell(_interval_text(interval)),
                         *(TCell(pct(*summary[v][:2], scale=1.0, digits=1)) for v in VIEWS.values()),
                         TCell(pct(*floor[:2], scale=1.0, digits=1)),
                         TCell("–" if method == "original" else _meets(summary, interval)),
