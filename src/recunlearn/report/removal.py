@@ -348,8 +348,8 @@ def frontier_table(frame: pd.DataFrame) -> list[Table]:
 
 def frontier_figure(frame: pd.DataFrame, dataset: str) -> bytes | None:
     """NDCG@10 (% of original) against the worst distance over views, one panel per model x
-    requirement of ``dataset``, one line per method family through its settings' points (mean
-    over seeds): the reachable trade-off."""
+    requirement of ``dataset``, one marker per setting of a method family and a line through its
+    Pareto points (mean over seeds): the reachable trade-off."""
     points = frontier_points(frame)
     if points.empty:
         return None
@@ -369,15 +369,19 @@ def frontier_figure(frame: pd.DataFrame, dataset: str) -> bytes | None:
             part = panel[panel["family"] == family].sort_values("worst")
             if part.empty:
                 continue
+            color = f"C{number % 10}"
             ax.plot(
                 part["worst"],
                 part["ndcg"],
                 marker="osD^vPX*"[number % 8],
-                linestyle="-" if len(part) > 1 else "none",
-                color=f"C{number % 10}",
+                linestyle="none",
+                color=color,
                 label=family,
                 alpha=0.85,
             )
+            front = pareto_front(part)
+            if len(front) > 1:  # the line joins the settings no other setting beats
+                ax.plot(front["worst"], front["ndcg"], linestyle="-", color=color, alpha=0.85)
         ax.axvline(LEAKAGE_TARGET, color="grey", linestyle="--", linewidth=1)
         ax.axhline(100 * NDCG_TARGET, color="grey", linestyle="--", linewidth=1)
         ax.set_title(f"{model_name(model)} · {requirement_label(requirement)}", fontsize=9)
