@@ -100,12 +100,20 @@ def read_records(out: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def read_sidecar(record: dict[str, Any]) -> dict[str, np.ndarray] | None:
-    """The per-user arrays of a record (None when it has none)."""
+def record_sidecar(record: dict[str, Any]) -> Path | None:
+    """Where a record's per-user sidecar is (None when the record names none or was not read
+    from a file)."""
     entry = record.get("per_user")
     if not entry or "_path" not in record:
         return None
-    path = Path(record["_path"]).parent / entry["file"]
+    return Path(record["_path"]).parent / entry["file"]
+
+
+def read_sidecar(record: dict[str, Any]) -> dict[str, np.ndarray] | None:
+    """The per-user arrays of a record (None when it has none)."""
+    path = record_sidecar(record)
+    if path is None:
+        return None
     if not path.exists():
         logger.warning("missing sidecar %s", path)
         return None

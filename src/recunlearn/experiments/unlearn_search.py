@@ -25,9 +25,14 @@ from typing import Any
 from recunlearn.audit.guard import GuardSettings
 from recunlearn.core.atomic import check_writable
 from recunlearn.core.errors import ConfigError
-from recunlearn.evaluation.evaluator import evaluate
 from recunlearn.experiments.train import TrainedRun, load_trained
-from recunlearn.experiments.unlearn import UnlearnedRun, unlearn_run, write_unlearned
+from recunlearn.experiments.unlearn import (
+    UnlearnedRun,
+    run_scorer,
+    unlearn_run,
+    write_unlearned,
+)
+from recunlearn.protect.personal.training import validation_ndcg
 from recunlearn.protect.posthoc.registry import DEFAULT_OPTIONS, DEFAULT_UNLEARNER
 from recunlearn.protect.requirement import Requirement
 
@@ -100,9 +105,8 @@ def valid_ndcg(run: TrainedRun, rows: Any | None) -> float:
             "the search chooses on validation NDCG@10 and this run's split has no validation "
             "part: train with a split that keeps one (e.g. the default leave-one-out)"
         )
-    return float(
-        evaluate(run.model, run.split.valid, user_embeddings=rows, ks=(10,)).summary["NDCG@10"]
-    )
+    table = run.model.user_embeddings() if rows is None else rows
+    return validation_ndcg(run_scorer(run), table)
 
 
 def search_removal(

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recunlearn.core.records import record_sidecar
 from recunlearn.report.adversarial import objective_of
 
 MODEL_NAMES = {"mf": "MF", "ncf": "NCF", "lightgcn": "LightGCN", "multvae": "MultVAE"}
@@ -54,11 +55,9 @@ def _nan(value: Any) -> bool:
 
 
 def sidecar_file(record: dict[str, Any]) -> str | None:
-    """The path of a record's per-user sidecar (None when it has none)."""
-    entry = record.get("per_user")
-    if not entry:
-        return None
-    return str(Path(record["_path"]).parent / entry["file"])
+    """The path of a record's per-user sidecar as text (None when it has none)."""
+    path = record_sidecar(record)
+    return None if path is None else str(path)
 
 
 def unlearn_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
