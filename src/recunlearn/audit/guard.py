@@ -32,6 +32,13 @@ from recunlearn.audit.attackers import DEFAULT_ATTACKERS
 from recunlearn.audit.core import AttributesInput, audit
 from recunlearn.audit.leakage_report import LeakageReport
 
+TARGET_POINTS = 5.0
+"""Issue #8's leakage target: the worst attacker at most this many points from chance, in every
+view (the report's verdicts, the guard's hint and ``unlearn --search``'s default bound)."""
+
+NDCG_TARGET = 0.95
+"""Issue #8's quality target: the share of the original NDCG@10 a removal keeps."""
+
 FLIP_POINTS = 10.0
 """A transfer attack this many points below chance is reported as a flip."""
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import typer
 
-from recunlearn.audit.guard import LeakageCheck
+from recunlearn.audit.guard import TARGET_POINTS, LeakageCheck
 from recunlearn.cli.console import print_table, warn
 from recunlearn.report.guard import HEADER, leakage_rows, points
 
 LEAKAGE_EXIT = 3
 """Exit code when ``--max-leakage`` is exceeded (the run is still written, with its audit)."""
-
-
-TARGET_POINTS = 5.0
-"""Distance from chance above which the guard prints the caller's hint (issue #8's target)."""
 
 
 def show_leakage(

@@ -22,9 +22,10 @@ from typing import Annotated
 
 import typer
 
+from recunlearn.audit.guard import TARGET_POINTS
 from recunlearn.cli.console import console, fail, parse_assignments, print_table, warn
 from recunlearn.cli.dataopts import DATA_ATTRIBUTES_HELP, DATA_DIR_HELP
-from recunlearn.cli.guard import TARGET_POINTS, show_leakage
+from recunlearn.cli.guard import show_leakage
 from recunlearn.core.errors import RecunlearnError
 from recunlearn.report.format import value as fmt
 

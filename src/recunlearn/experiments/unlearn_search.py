@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recunlearn.audit.guard import GuardSettings
+from recunlearn.audit.guard import TARGET_POINTS, GuardSettings
 from recunlearn.core.atomic import check_writable
 from recunlearn.core.errors import ConfigError
 from recunlearn.experiments.train import TrainedRun, load_trained
@@ -114,7 +114,7 @@ def search_removal(
     forget: Requirement | str | list[str],
     out: str | Path | None = None,
     *,
-    bound: float = 5.0,
+    bound: float = TARGET_POINTS,
     options: dict[str, Any] | None = None,
     guard: GuardSettings | None = GuardSettings(),
     overwrite: bool = False,

@@ -13,10 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from recunlearn.audit.guard import NDCG_TARGET, TARGET_POINTS
 from recunlearn.report.adversarial import latest_per_replicate, records_frame
 from recunlearn.report.format import mean_std, pct
 from recunlearn.report.frames import model_name
-from recunlearn.report.removal import LEAKAGE_TARGET, NDCG_TARGET
 from recunlearn.report.tables import Table, TCell
 
 Linker = Callable[[pd.DataFrame], tuple[str, ...]]
@@ -77,7 +77,7 @@ def adversarial_views_table(records: Sequence[dict[str, Any]]) -> list[Table]:
         "worst |BAcc − chance|, transductive",
         "held-out (labels hidden)",
         "worst attacker",
-        f"≤ {LEAKAGE_TARGET:g} pts and ≥ {100 * NDCG_TARGET:g} % NDCG",
+        f"≤ {TARGET_POINTS:g} pts and ≥ {100 * NDCG_TARGET:g} % NDCG",
     ]
     tables = []
     for dataset, data in frame.groupby("dataset", sort=False):
@@ -89,7 +89,7 @@ def adversarial_views_table(records: Sequence[dict[str, Any]]) -> list[Table]:
             is_base = bool(part["base"].iloc[0])
             verdict = "–"
             if not is_base and not any(math.isnan(v[0]) for v in views):
-                ok = all(v[0] <= LEAKAGE_TARGET for v in views) and ratio[0] >= NDCG_TARGET
+                ok = all(v[0] <= TARGET_POINTS for v in views) and ratio[0] >= NDCG_TARGET
                 verdict = "yes" if ok else "no"
             rows.append(
                 [

@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
 
+from recunlearn.audit.guard import NDCG_TARGET, TARGET_POINTS
 from recunlearn.report.figures import png
 from recunlearn.report.format import mean_std, pct
 from recunlearn.report.frames import (
@@ -31,12 +32,6 @@ from recunlearn.report.frames import (
 )
 from recunlearn.report.stats import bootstrap_ratio_interval, series_by_seed
 from recunlearn.report.tables import Table, TCell
-
-LEAKAGE_TARGET = 5.0
-"""Points from chance the worst attacker may be, in every view (issue #8)."""
-
-NDCG_TARGET = 0.95
-"""Share of the original NDCG@10 to keep."""
 
 VIEWS = {"attack": "transductive", "attack_heldout": "held-out", "attack_transfer": "transfer"}
 
@@ -134,7 +129,7 @@ def _meets(summary: dict[str, Any], interval: tuple[float, float] = (math.nan, m
     views = [summary[v][0] for v in VIEWS.values()]
     if any(math.isnan(v) for v in views) or math.isnan(ratio):
         return "–"
-    if not all(v <= LEAKAGE_TARGET for v in views):
+    if not all(v <= TARGET_POINTS for v in views):
         return "no"
     verdict = "yes" if ratio >= NDCG_TARGET else "no"
     low, high = interval
@@ -158,7 +153,7 @@ def removal_tables(frame: pd.DataFrame) -> list[Table]:
         "held-out",
         "transfer",
         "floor (permuted labels)",
-        f"≤ {LEAKAGE_TARGET:g} pts everywhere and ≥ {100 * NDCG_TARGET:g} % NDCG",
+        f"≤ {TARGET_POINTS:g} pts everywhere and ≥ {100 * NDCG_TARGET:g} % NDCG",
     ]
     with_kept = frame["kept"].notna().any()
     if with_kept:
@@ -290,7 +285,7 @@ def frontier_table(frame: pd.DataFrame) -> list[Table]:
         "forget",
         "method",
         "settings",
-        f"best NDCG % at ≤ {LEAKAGE_TARGET:g} pts",
+        f"best NDCG % at ≤ {TARGET_POINTS:g} pts",
         f"least leakage (pts) at ≥ {100 * NDCG_TARGET:g} % NDCG",
         "Pareto points (NDCG % / pts)",
     ]
@@ -301,7 +296,7 @@ def frontier_table(frame: pd.DataFrame) -> list[Table]:
             rank = method_rank(list(cell["family"]))
             families = sorted(cell.groupby("family"), key=lambda item: rank[item[0]])
             for family, part in families:
-                within = part[part["worst"] <= LEAKAGE_TARGET]
+                within = part[part["worst"] <= TARGET_POINTS]
                 keeping = part[part["ndcg"] >= 100 * NDCG_TARGET]
                 best = (
                     f"{within['ndcg'].max():.1f} ({within.loc[within['ndcg'].idxmax(), 'method']})"
@@ -382,7 +377,7 @@ def frontier_figure(frame: pd.DataFrame, dataset: str) -> bytes | None:
             front = pareto_front(part)
             if len(front) > 1:  # the line joins the settings no other setting beats
                 ax.plot(front["worst"], front["ndcg"], linestyle="-", color=color, alpha=0.85)
-        ax.axvline(LEAKAGE_TARGET, color="grey", linestyle="--", linewidth=1)
+        ax.axvline(TARGET_POINTS, color="grey", linestyle="--", linewidth=1)
         ax.axhline(100 * NDCG_TARGET, color="grey", linestyle="--", linewidth=1)
         ax.set_title(f"{model_name(model)} · {requirement_label(requirement)}", fontsize=9)
         ax.set_xlabel("worst |BAcc − chance| (points)", fontsize=8)
