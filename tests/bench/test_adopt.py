@@ -74,7 +74,7 @@ def test_a_record_of_another_cell_is_not_adopted(stale, smoke_dir: Path):
     payload["params"]["options"]["max_rank"] = 99  # really a different cell
     path.write_text(json.dumps(payload))
     from recunlearn.bench.cells import expand
-    from recunlearn.bench.config import load_config
+    from recunlearn.bench.loading import load_config
 
     assert adopt_records(out, expand(load_config(SMOKE), SMOKE.parent)) == 0
     assert path.exists() and not record_path(out, planned).exists()

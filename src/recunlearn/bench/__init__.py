@@ -3,7 +3,9 @@
 >>> from recunlearn.bench import load_config, run_bench          # doctest: +SKIP
 >>> result = run_bench("benchmarks/configs/smoke.yaml", "bench/smoke")   # doctest: +SKIP
 
-* :mod:`recunlearn.bench.config` -- the YAML config (pydantic) and its loader;
+* :mod:`recunlearn.bench.config` -- the YAML config's schema (pydantic);
+* :mod:`recunlearn.bench.loading` -- reading a config: errors naming file and field, name and
+  option checks;
 * :mod:`recunlearn.bench.cells` -- expansion into cells with stable hashes and dependencies;
 * :mod:`recunlearn.bench.registry` -- cell kinds (``register_kind`` adds one);
 * :mod:`recunlearn.bench.kinds` -- the built-in kinds (train, unlearn, adversarial, timing);
@@ -15,7 +17,8 @@ Reports are built from the records by :mod:`recunlearn.report`.
 
 from recunlearn.bench import kinds  # noqa: F401  (registers the built-in kinds)
 from recunlearn.bench.cells import Cell, cell_hash, expand
-from recunlearn.bench.config import BenchConfig, load_config, parse_config
+from recunlearn.bench.config import BenchConfig
+from recunlearn.bench.loading import load_config, parse_config
 from recunlearn.bench.registry import KINDS, CellContext, CellOutput, register_kind
 from recunlearn.bench.runner import BenchResult, run_bench
 from recunlearn.core.records import read_records

@@ -27,10 +27,10 @@ from recunlearn.bench.config import (
     BenchConfig,
     DatasetEntry,
     MethodEntry,
-    config_error,
     parse_requirement,
 )
 from recunlearn.bench.data import data_params
+from recunlearn.bench.loading import config_error
 from recunlearn.core.errors import ConfigError
 from recunlearn.core.options import is_late_option, validate_options
 from recunlearn.experiments.adversarial import lambda_grid

@@ -45,8 +45,9 @@ from threadpoolctl import threadpool_limits
 import recunlearn.bench.kinds  # noqa: F401  (registers the built-in kinds)
 from recunlearn.bench.adopt import adopt_records
 from recunlearn.bench.cells import Cell, check_attributes, expand
-from recunlearn.bench.config import BenchConfig, config_error, load_config
+from recunlearn.bench.config import BenchConfig
 from recunlearn.bench.data import data_params, load_cached
+from recunlearn.bench.loading import config_error, load_config
 from recunlearn.bench.registry import KINDS, CellContext, get_kind
 from recunlearn.core.atomic import atomic_write_text
 from recunlearn.core.errors import ConfigError, DataError, RecunlearnError
