@@ -54,7 +54,12 @@ from pydantic import Field
 from torch import nn
 
 from recunlearn.core.options import LATE_OPTION
-from recunlearn.protect.personal.base import BestEpoch, PersonalConfig, PersonalUnlearner
+from recunlearn.protect.personal.base import (
+    BestEpoch,
+    PersonalConfig,
+    PersonalUnlearner,
+    eval_mode,
+)
 from recunlearn.protect.personal.nets import (
     AdversaryObjective,
     LabelTarget,
@@ -68,7 +73,6 @@ from recunlearn.protect.personal.training import (
     FrozenBPR,
     Schedule,
     require_bpr_scorer,
-    validation_ndcg,
 )
 from recunlearn.protect.posthoc.base import AttributeLabels, Scorer, UnlearnerConfig
 
@@ -341,7 +345,7 @@ class AFRL(PersonalUnlearner):
         cfg, nets = self.config, self.nets_
         opt = self._optimizers()
         matrix = self.embeddings_
-        best = BestEpoch(nets, self._schedule(), lambda: self._validate(bpr.scorer))
+        best = BestEpoch(nets, self._schedule(), lambda: self._extreme_masks_ndcg(bpr.scorer))
         epochs: list[dict[str, Any]] = []
         for epoch in range(cfg.epochs):
             nets.train()
@@ -372,23 +376,10 @@ class AFRL(PersonalUnlearner):
         kept = best.restore(len(epochs), "mean validation NDCG@10 of the masks 0...0 and 1...1")
         return {"epochs": epochs, **kept}
 
-    def _validate(self, scorer: Any) -> float:
-        """Mean validation NDCG@10 of the two extreme masks (nothing / everything removed)."""
-        n, m = self.embeddings_.shape[0], len(self.targets_)
-        with torch.no_grad():
-            values = [
-                validation_ndcg(scorer, self._serve(torch.full((n, m), bit))) for bit in (0.0, 1.0)
-            ]
-        return float(np.mean(values))
-
     # ------------------------------------------------------------------------ serving
     def _serve(self, mask: torch.Tensor) -> torch.Tensor:
-        nets = self.nets_
-        was_training = nets.training
-        nets.eval()
         u = self.embeddings_
-        per_set = [[encoder(u) for encoder in encoders] for encoders, _, _ in self._sets()]
-        zs = self._route(per_set, torch.arange(len(u)))
-        out = nets.aggregate(nets.collaborative(u), zs, mask)
-        nets.train(was_training)
-        return out
+        with eval_mode(self.nets_) as nets:
+            per_set = [[encoder(u) for encoder in encoders] for encoders, _, _ in self._sets()]
+            zs = self._route(per_set, torch.arange(len(u)))
+            return nets.aggregate(nets.collaborative(u), zs, mask)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import copy
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -20,9 +21,20 @@ from recunlearn.core.errors import ConfigError
 from recunlearn.core.threads import torch_threads
 from recunlearn.protect.personal.nets import label_targets
 from recunlearn.protect.personal.requirement import PersonalRequirement
-from recunlearn.protect.personal.training import Schedule, ValidationSchedule
+from recunlearn.protect.personal.training import Schedule, ValidationSchedule, validation_ndcg
 from recunlearn.protect.posthoc.base import AttributeLabels, Unlearner, UnlearnerConfig
 from recunlearn.protect.requirement import Requirement
+
+
+@contextmanager
+def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """``module`` in eval mode inside the block; its training flag is restored after."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
 
 
 class PersonalConfig(UnlearnerConfig):
@@ -96,6 +108,16 @@ class PersonalUnlearner(Unlearner):
         self.nets_.eval()
         self.timings_ = {"fit": time.perf_counter() - started}
 
+    def _extreme_masks_ndcg(self, scorer: Any) -> float:
+        """Mean validation NDCG@10 of the two extreme masks, nothing and everything removed
+        (the validation value of the methods whose every mask goes through one network)."""
+        n, m = self.embeddings_.shape[0], len(self.targets_)
+        with torch.no_grad():
+            values = [
+                validation_ndcg(scorer, self._serve(torch.full((n, m), bit))) for bit in (0.0, 1.0)
+            ]
+        return float(np.mean(values))
+
     def _schedule(self) -> ValidationSchedule:
         cfg = self.config
         return ValidationSchedule(cfg.validation, cfg.validate_every, cfg.patience, cfg.decreasing)
@@ -123,10 +145,8 @@ class BestEpoch:
         """Validate when due (the value goes to ``record``); True when training should stop."""
         if not self.schedule.due(epoch):
             return False
-        was_training = self.module.training
-        self.module.eval()
-        value = self.validate()
-        self.module.train(was_training)
+        with eval_mode(self.module):
+            value = self.validate()
         record["valid_ndcg"] = value
         if not np.isfinite(value):
             return False

@@ -35,7 +35,12 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from recunlearn.protect.personal.base import BestEpoch, PersonalConfig, PersonalUnlearner
+from recunlearn.protect.personal.base import (
+    BestEpoch,
+    PersonalConfig,
+    PersonalUnlearner,
+    eval_mode,
+)
 from recunlearn.protect.personal.nets import (
     LabelTarget,
     init_default,
@@ -47,7 +52,6 @@ from recunlearn.protect.personal.training import (
     ValidationSchedule,
     require_bpr_scorer,
     sample_pairs,
-    validation_ndcg,
 )
 from recunlearn.protect.posthoc.base import AttributeLabels, Scorer, UnlearnerConfig
 
@@ -192,7 +196,7 @@ class FFVAE(PersonalUnlearner):
         best = BestEpoch(
             nets,
             self._schedule() if has_valid else ValidationSchedule("none"),
-            lambda: self._validate(scorer),
+            lambda: self._extreme_masks_ndcg(scorer),
         )
         epochs: list[dict[str, Any]] = []
         for epoch in range(cfg.epochs):
@@ -246,21 +250,9 @@ class FFVAE(PersonalUnlearner):
         inverse = torch.arange(len(distinct))
         return bpr.loss(distinct, inverse, rows[keep], positives, negatives)
 
-    def _validate(self, scorer: Any) -> float:
-        n, m = self.embeddings_.shape[0], len(self.targets_)
-        with torch.no_grad():
-            values = [
-                validation_ndcg(scorer, self._serve(torch.full((n, m), bit))) for bit in (0.0, 1.0)
-            ]
-        return float(np.mean(values))
-
     # ------------------------------------------------------------------------ serving
     def _serve(self, mask: torch.Tensor) -> torch.Tensor:
-        nets = self.nets_
-        was_training = nets.training
-        nets.eval()
         x = (self.embeddings_ - self.mean_) / self.scale_
-        mu, _ = nets.encode(x)
-        out = nets.decoder(nets.zero_blocks(mu, mask)) * self.scale_ + self.mean_
-        nets.train(was_training)
-        return out
+        with eval_mode(self.nets_) as nets:
+            mu, _ = nets.encode(x)
+            return nets.decoder(nets.zero_blocks(mu, mask)) * self.scale_ + self.mean_

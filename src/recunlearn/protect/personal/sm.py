@@ -34,7 +34,12 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from recunlearn.protect.personal.base import BestEpoch, PersonalConfig, PersonalUnlearner
+from recunlearn.protect.personal.base import (
+    BestEpoch,
+    PersonalConfig,
+    PersonalUnlearner,
+    eval_mode,
+)
 from recunlearn.protect.personal.nets import (
     AdversaryObjective,
     LabelTarget,
@@ -209,17 +214,14 @@ class SM(PersonalUnlearner):
 
     # ------------------------------------------------------------------------ serving
     def _serve(self, mask: torch.Tensor) -> torch.Tensor:
-        nets = self.nets_
-        was_training = nets.training
-        nets.eval()
         u = self.embeddings_
         out = u.clone()
         rows, inverse = torch.unique(mask > 0.5, dim=0, return_inverse=True)
-        for k, row in enumerate(rows):
-            requirement = tuple(int(i) for i in torch.nonzero(row).flatten())
-            if not requirement:
-                continue
-            users = torch.nonzero(inverse == k).flatten()
-            out[users] = self._filtered(u[users], requirement)
-        nets.train(was_training)
+        with eval_mode(self.nets_):
+            for k, row in enumerate(rows):
+                requirement = tuple(int(i) for i in torch.nonzero(row).flatten())
+                if not requirement:
+                    continue
+                users = torch.nonzero(inverse == k).flatten()
+                out[users] = self._filtered(u[users], requirement)
         return out
