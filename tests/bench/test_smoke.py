@@ -72,6 +72,37 @@ def test_report_is_self_contained_and_links_records(smoke_dir: Path):
     assert (smoke_dir / "report_files").is_dir()
 
 
+def test_summary_shows_tables_commands_and_provenance(smoke_dir: Path, tmp_path: Path):
+    """BENCHMARKS.md's builder on the smoke folder (and on a folder not measured yet)."""
+    from recunlearn.report.summary import build_summary
+
+    (tmp_path / "notes.md").write_text("**Findings** written by hand.")
+    spec = {
+        "title": "Smoke",
+        "output": "SUMMARY.md",
+        "reports": "reports",
+        "sections": [
+            {
+                "question": "What removes it?",
+                "notes": "notes.md",
+                "sources": [
+                    {"config": str(SMOKE), "results": str(smoke_dir), "tables": ["lego_table1"]},
+                    {"config": str(SMOKE), "results": "nothing/yet", "tables": ["removal"]},
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "summary.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    text = build_summary(path).read_text()
+    records = read_records(smoke_dir)
+    assert "## What removes it?" in text and "LEGO Table 1 layout" in text
+    assert f"Measured: {len(records)} records, created " in text and "-core " in text
+    assert "(latest `" in text and "Regenerate: `recunlearn bench " in text
+    assert "*Not measured yet:*" in text and text.rstrip().endswith("written by hand.")
+    assert (tmp_path / "reports" / f"{smoke_dir.name}.html").is_file()
+
+
 def test_resume_recomputes_only_the_missing_cell(smoke_dir: Path, tmp_path: Path):
     out = tmp_path / "copy"
     shutil.copytree(smoke_dir, out)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -112,7 +113,8 @@ def build_summary(path: str | Path) -> Path:
             name = Path(source.results).name
             config = _relative(base / source.config, output.parent)
             results = _relative(folder, output.parent)
-            if not read_records(folder):
+            records = read_records(folder)
+            if not records:
                 lines += [
                     f"*Not measured yet:* `recunlearn bench {config} --out {results}`.",
                     "",
@@ -140,6 +142,8 @@ def build_summary(path: str | Path) -> Path:
                 f"(every table, figure and record): [{_relative(built[name], output.parent)}]"
                 f"({_relative(built[name], output.parent)}).",
                 "",
+                measured_line(records),
+                "",
             ]
         if section.notes:
             notes = base / section.notes
@@ -148,6 +152,23 @@ def build_summary(path: str | Path) -> Path:
             lines += [notes.read_text().strip(), ""]
     atomic_write_text(output, "\n".join(lines).rstrip() + "\n")
     return output
+
+
+def measured_line(records: list[dict[str, Any]]) -> str:
+    """When, where and at which commits a folder's records were made (the full report's
+    provenance section lists every commit and machine)."""
+    dates = sorted(r.get("created", "")[:10] for r in records if r.get("created"))
+    commits = sorted({str(r.get("commit", "?")) for r in records})
+    latest = max(records, key=lambda r: r.get("created", "")).get("commit", "?")
+    machines = {
+        (m.get("cpu_count"), m.get("memory_gib")) for m in (r.get("machine") or {} for r in records)
+    }
+    where = ", ".join(f"{cores}-core {memory} GiB" for cores, memory in sorted(machines, key=str))
+    span = f"{dates[0]} to {dates[-1]}" if dates else "undated"
+    return (
+        f"Measured: {len(records)} records, created {span}, on {where}, at {len(commits)} "
+        f"commit{'s' if len(commits) != 1 else ''} (latest `{latest}`)."
+    )
 
 
 def _anchor(text: str) -> str:
