@@ -117,6 +117,20 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
             if k not in ("before", "after", "dataset", "leakage")
         }
     evaluated = time.perf_counter()
+
+    def attack(select: list[str], **options: Any) -> Any:
+        """The grid's attackers on the protected rows, one job, quiet."""
+        return audit(
+            protected,
+            dataset,
+            attackers=audit_cfg["attackers"],
+            select=select,
+            seeds=(params["seed"],),
+            n_jobs=1,
+            progress=False,
+            **options,
+        )
+
     heldout = float(audit_cfg.get("heldout_fraction", 0.0))
     repeats = int(audit_cfg.get("heldout_repeats", 1))
     if params["unlearner"] is not None and (heldout > 0 or audit_cfg.get("transfer")):
@@ -148,62 +162,22 @@ def unlearn_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
         if check.transfer is not None:
             extra["attack_transfer"] = attack_summary(check.transfer, requirement)
     else:
-        report = audit(
-            protected,
-            dataset,
-            attackers=audit_cfg["attackers"],
-            select=requirement,
-            n_folds=audit_cfg["n_folds"],
-            seeds=(params["seed"],),
-            n_jobs=1,
-            progress=False,
-        )
+        report = attack(requirement, n_folds=audit_cfg["n_folds"])
     if params["unlearner"] is None and heldout > 0:
         held = pool_heldout(
             [
-                audit(
-                    protected,
-                    dataset,
-                    attackers=audit_cfg["attackers"],
-                    select=requirement,
-                    test_users=hidden,
-                    seeds=(params["seed"],),
-                    n_jobs=1,
-                    progress=False,
-                )
+                attack(requirement, test_users=hidden)
                 for hidden in heldout_masks(dataset.n_users, heldout, params["seed"], repeats)
             ]
         )
         extra["attack_heldout"] = attack_summary(held, requirement)
     kept = [a for a in audit_cfg.get("kept", []) if a not in requirement]
     if kept:
-        extra["attack_kept"] = attack_summary(
-            audit(
-                protected,
-                dataset,
-                attackers=audit_cfg["attackers"],
-                select=kept,
-                n_folds=audit_cfg["n_folds"],
-                seeds=(params["seed"],),
-                n_jobs=1,
-                progress=False,
-            ),
-            kept,
-        )
+        extra["attack_kept"] = attack_summary(attack(kept, n_folds=audit_cfg["n_folds"]), kept)
     if params["unlearner"] is None and audit_cfg.get("floor_permutations"):
         extra["floor"] = [
             attack_summary(
-                audit(
-                    protected,
-                    dataset,
-                    attackers=audit_cfg["attackers"],
-                    select=requirement,
-                    n_folds=audit_cfg["n_folds"],
-                    seeds=(params["seed"],),
-                    n_jobs=1,
-                    progress=False,
-                    permute_labels=permutation,
-                ),
+                attack(requirement, n_folds=audit_cfg["n_folds"], permute_labels=permutation),
                 requirement,
             )
             for permutation in range(int(audit_cfg["floor_permutations"]))
