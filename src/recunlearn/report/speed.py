@@ -79,9 +79,15 @@ def removal_speed_table(records: Iterable[dict[str, Any]]) -> Table | None:
     for record in _records(records, "removal_speed"):
         p = record["params"]
         size = f"{p['n_users']} x {p['dim']}"
+        options = record["metrics"].get("options") or {}
+        method = record["metrics"]["method"] + (
+            " (" + ", ".join(f"{k}={v}" for k, v in sorted(options.items())) + ")"
+            if options
+            else ""
+        )
         for index, request in enumerate(record["metrics"]["requests"]):
             key = (
-                record["metrics"]["method"],
+                method,
                 size,
                 index,
                 "+".join(request["requirement"]),
