@@ -242,11 +242,14 @@ def _check_row(
     gap = _kept_gap(afrl, base, column)
     beats = None
     test = None
-    if not rival.empty and column != EMPTY:
-        beats = bool(_mean(cell, "auc") < _mean(rival, "auc")) and bool(
-            _mean(cell, "ndcg") > _mean(rival, "ndcg")
+    # compared on the seeds both methods have (the Wilcoxon pairs are (seed, user) too)
+    seeds = set(cell["seed"]) & set(rival["seed"])
+    if seeds and column != EMPTY:
+        ours, theirs = cell[cell["seed"].isin(seeds)], rival[rival["seed"].isin(seeds)]
+        beats = bool(_mean(ours, "auc") < _mean(theirs, "auc")) and bool(
+            _mean(ours, "ndcg") > _mean(theirs, "ndcg")
         )
-        test = _wilcoxon(cell, rival, column)
+        test = _wilcoxon(ours, theirs, column)
     links = tuple(cell["record"])
     row = [
         TCell(column_title(column)),
@@ -263,6 +266,12 @@ def _check_row(
         TCell(_test_text(test)),
     ]
     return row, beats
+
+
+def _seed_list(afrl: pd.DataFrame, sm: pd.DataFrame) -> str:
+    """``seeds 0, 1`` shared by the two methods, or ``none``."""
+    seeds = sorted(set(afrl["seed"]) & set(sm["seed"])) if not sm.empty else []
+    return f"seed{'s' if len(seeds) != 1 else ''} {', '.join(map(str, seeds))}" if seeds else "none"
 
 
 def _points(value: float) -> str:
@@ -385,9 +394,10 @@ def _checks_table(
         "single-attribute requirement leaves the other attributes' AUC within "
         f"{KEPT_AUC} of the base's. Worst: the audit attackers' largest distance from "
         "chance over the requirement's attributes, points (transductive / held-out).",
-        f"{name} beats SM (lower AUC and higher N@10) on {wins} of {counted} requirements. "
-        f"Wilcoxon: per-user NDCG@10 of {name} minus SM, (seed, user) pairs pooled over "
-        "seeds, two-sided, no multiple-comparison correction.",
+        f"{name} beats SM (lower AUC and higher N@10) on {wins} of {counted} requirements, "
+        f"compared on the seeds both have ({_seed_list(afrl, sm)}). Wilcoxon: per-user "
+        f"NDCG@10 of {name} minus SM, (seed, user) pairs pooled over those seeds, two-sided, "
+        "no multiple-comparison correction.",
         _base_note(base),
     ]
     header = [

@@ -1,0 +1,51 @@
+"""The per-user checks table: AFRL against SM is decided on the seeds both methods have."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from recunlearn.report.personal import checks
+
+
+def _row(method: str, kind: str, seed: int, auc: float, ndcg: float) -> dict:
+    return {
+        "dataset": "ML-100K",
+        "model": "mf",
+        "seed": seed,
+        "method": method,
+        "kind": kind,
+        "column": "gender",
+        "auc": auc,
+        "auc_by_attribute": {"gender": auc},
+        "worst": 1.0,
+        "heldout_auc": math.nan,
+        "heldout_worst": math.nan,
+        "ndcg": ndcg,
+        "hr": ndcg,
+        "base_ndcg": 0.1,
+        "base_hr": 0.1,
+        "per_user": None,
+        "record": f"{method}-{seed}.json",
+    }
+
+
+def test_afrl_beats_sm_is_decided_on_the_shared_seeds():
+    frame = pd.DataFrame(
+        [
+            _row("original", "original", 0, 0.70, 0.10),
+            _row("afrl", "afrl", 0, 0.52, 0.09),  # beats SM's seed 0
+            _row("afrl", "afrl", 1, 0.90, 0.01),  # a bad seed SM was not run on
+            _row("sm", "sm", 0, 0.60, 0.05),
+        ]
+    )
+    (table,) = checks(frame)
+    row = {h: c.text for h, c in zip(table.header, table.rows[0], strict=True)}
+    assert row["AFRL beats SM"] == "✓"
+    assert row["AUC"] == ".7100"  # the AFRL columns still average every AFRL seed
+    assert any("on the seeds both have (seed 0)" in note for note in table.notes)
+    no_shared = frame[~((frame["method"] == "afrl") & (frame["seed"] == 0))]
+    (table,) = checks(no_shared)
+    assert table.rows[0][table.header.index("AFRL beats SM")].text == "–"
+    assert any("(none)" in note for note in table.notes)
