@@ -59,6 +59,12 @@ def test_structure(synth: Dataset) -> None:
     assert all(c > 100 for c in synth.describe()["attributes"]["age"]["counts"].values())
 
 
+def test_label_names_the_user_count_only_when_it_is_not_the_default(synth: Dataset) -> None:
+    assert synth.label == "Synthetic (seed 0, signal 0.5)"  # as the older records have it
+    small = make_synthetic(n_users=120, n_items=60, n_interactions_per_user=(5, 15), signal=0.25)
+    assert small.label == "Synthetic (120 users, seed 0, signal 0.25)"
+
+
 def test_timestamps_increase_with_a_few_ties(synth: Dataset) -> None:
     inter = synth.interactions
     same_user = inter.user[1:] == inter.user[:-1]

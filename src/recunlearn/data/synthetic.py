@@ -119,8 +119,19 @@ def _timestamps(
     return stamps, tied
 
 
+DEFAULT_USERS = 1000
+"""Users of :func:`make_synthetic` by default (a label names the count only when it differs)."""
+
+
+def _label(n_users: int, seed: int, signal: float) -> str:
+    """``Synthetic (seed 0, signal 0.5)``; ``Synthetic (5,000 users, seed 0, signal 0.5)`` for a
+    non-default user count (labels of the default kept as the older records have them)."""
+    users = "" if n_users == DEFAULT_USERS else f"{n_users:,} users, "
+    return f"Synthetic ({users}seed {seed}, signal {signal:g})"
+
+
 def make_synthetic(
-    n_users: int = 1000,
+    n_users: int = DEFAULT_USERS,
     n_items: int = 500,
     n_interactions_per_user: tuple[int, int] | list[int] = (20, 60),
     dim: int = 16,
@@ -218,7 +229,7 @@ def make_synthetic(
         attributes=attributes,
         user_values=values,
         items=pd.DataFrame({"item_id": np.arange(1, n_items + 1), "popularity": popularity}),
-        label=f"Synthetic (seed {seed}, signal {signal:g})",
+        label=_label(n_users, seed, signal),
         meta={
             "generator": "recunlearn.data.synthetic.make_synthetic",
             "params": params,
