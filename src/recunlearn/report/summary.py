@@ -161,12 +161,15 @@ def measured_line(records: list[dict[str, Any]]) -> str:
     commits = sorted({str(r.get("commit", "?")) for r in records})
     latest = max(records, key=lambda r: r.get("created", "")).get("commit", "?")
     machines = {
-        (m.get("cpu_count"), m.get("memory_gib")) for m in (r.get("machine") or {} for r in records)
+        f"{m.get('cpu_count', '?')}-core {m.get('memory_gib', '?')} GiB"
+        for m in (r.get("machine") for r in records)
+        if m
     }
-    where = ", ".join(f"{cores}-core {memory} GiB" for cores, memory in sorted(machines, key=str))
+    where = ", ".join(sorted(machines)) or "an unrecorded machine"
     span = f"{dates[0]} to {dates[-1]}" if dates else "undated"
     return (
-        f"Measured: {len(records)} records, created {span}, on {where}, at {len(commits)} "
+        f"Measured: {len(records)} record{'s' if len(records) != 1 else ''}, created {span}, "
+        f"on {where}, at {len(commits)} "
         f"commit{'s' if len(commits) != 1 else ''} (latest `{latest}`)."
     )
 
