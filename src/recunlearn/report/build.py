@@ -66,19 +66,28 @@ def _unique(values: list[Any]) -> list[Any]:
     return list(dict.fromkeys(json.dumps(v, sort_keys=True) for v in values if v is not None))
 
 
+def creation_span(records: list[dict[str, Any]]) -> str:
+    """``2026-12-06 to 2026-12-07``: the first and last creation dates of the records."""
+    dates = sorted(r["created"][:10] for r in records if r.get("created"))
+    return f"{dates[0]} to {dates[-1]}" if dates else "undated"
+
+
+def record_commits(records: list[dict[str, Any]]) -> list[str]:
+    """The distinct commits the records were made at, sorted."""
+    return sorted({str(r.get("commit", "?")) for r in records})
+
+
 def provenance(document: Document, records: list[dict[str, Any]], bench_dir: Path) -> None:
     """Protocols, attacker protocols, data, machines, versions and commits of the records."""
     kinds = Counter(r["kind"] for r in records)
     document.add("h2", "Provenance")
-    dates = sorted(r.get("created", "")[:10] for r in records)
     document.add(
         "list",
         [
             f"Records: {len(records)} ("
             + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-            + f") in `{bench_dir / 'records'}`, created {dates[0]} to {dates[-1]}.",
-            "Commits: "
-            + ", ".join(f"`{c}`" for c in sorted({r.get("commit", "?") for r in records})),
+            + f") in `{bench_dir / 'records'}`, created {creation_span(records)}.",
+            "Commits: " + ", ".join(f"`{c}`" for c in record_commits(records)),
         ],
     )
     datasets = {}

@@ -243,7 +243,7 @@ def _check_row(
     beats = None
     test = None
     # compared on the seeds both methods have (the Wilcoxon pairs are (seed, user) too)
-    seeds = set(cell["seed"]) & set(rival["seed"])
+    seeds = _shared_seeds(cell, rival)
     if seeds and column != EMPTY:
         ours, theirs = cell[cell["seed"].isin(seeds)], rival[rival["seed"].isin(seeds)]
         beats = bool(_mean(ours, "auc") < _mean(theirs, "auc")) and bool(
@@ -268,9 +268,16 @@ def _check_row(
     return row, beats
 
 
+def _shared_seeds(ours: pd.DataFrame, theirs: pd.DataFrame) -> set[Any]:
+    """The seeds both methods' rows have (none when either has no rows)."""
+    if ours.empty or theirs.empty:
+        return set()
+    return set(ours["seed"]) & set(theirs["seed"])
+
+
 def _seed_list(afrl: pd.DataFrame, sm: pd.DataFrame) -> str:
     """``seeds 0, 1`` shared by the two methods, or ``none``."""
-    seeds = sorted(set(afrl["seed"]) & set(sm["seed"])) if not sm.empty else []
+    seeds = sorted(_shared_seeds(afrl, sm))
     return f"seed{'s' if len(seeds) != 1 else ''} {', '.join(map(str, seeds))}" if seeds else "none"
 
 

@@ -32,7 +32,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from recunlearn.core.atomic import atomic_write_text
 from recunlearn.core.errors import ConfigError, DataError
 from recunlearn.core.records import read_records
-from recunlearn.report.build import build_document, build_report
+from recunlearn.report.build import (
+    build_document,
+    build_report,
+    creation_span,
+    record_commits,
+)
 from recunlearn.report.render import TABLE_KEYS, table_markdown
 
 
@@ -157,18 +162,17 @@ def build_summary(path: str | Path) -> Path:
 def measured_line(records: list[dict[str, Any]]) -> str:
     """When, where and at which commits a folder's records were made (the full report's
     provenance section lists every commit and machine)."""
-    dates = sorted(r.get("created", "")[:10] for r in records if r.get("created"))
-    commits = sorted({str(r.get("commit", "?")) for r in records})
+    commits = record_commits(records)
     latest = max(records, key=lambda r: r.get("created", "")).get("commit", "?")
     machines = {
         f"{m.get('cpu_count', '?')}-core {m.get('memory_gib', '?')} GiB"
-        for m in (r.get("machine") for r in records)
-        if m
+        for m in (r.get("machine") or {} for r in records)
+        if m.get("cpu_count")
     }
     where = ", ".join(sorted(machines)) or "an unrecorded machine"
-    span = f"{dates[0]} to {dates[-1]}" if dates else "undated"
     return (
-        f"Measured: {len(records)} record{'s' if len(records) != 1 else ''}, created {span}, "
+        f"Measured: {len(records)} record{'s' if len(records) != 1 else ''}, "
+        f"created {creation_span(records)}, "
         f"on {where}, at {len(commits)} "
         f"commit{'s' if len(commits) != 1 else ''} (latest `{latest}`)."
     )
