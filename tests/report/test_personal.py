@@ -48,4 +48,6 @@ def test_afrl_beats_sm_is_decided_on_the_shared_seeds():
     no_shared = frame[~((frame["method"] == "afrl") & (frame["seed"] == 0))]
     (table,) = checks(no_shared)
     assert table.rows[0][table.header.index("AFRL beats SM")].text == "–"
-    assert any("(none)" in note for note in table.notes)
+    assert any("not compared (the two share no seed yet)" in n for n in table.notes)
+    (table,) = checks(frame[frame["method"] != "sm"])
+    assert any("not compared (SM has no record here yet)" in n for n in table.notes)

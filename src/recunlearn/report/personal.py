@@ -276,9 +276,24 @@ def _shared_seeds(ours: pd.DataFrame, theirs: pd.DataFrame) -> set[Any]:
 
 
 def _seed_list(afrl: pd.DataFrame, sm: pd.DataFrame) -> str:
-    """``seeds 0, 1`` shared by the two methods, or ``none``."""
+    """``seeds 0, 1``: the seeds the two methods share."""
     seeds = sorted(_shared_seeds(afrl, sm))
-    return f"seed{'s' if len(seeds) != 1 else ''} {', '.join(map(str, seeds))}" if seeds else "none"
+    return f"seed{'s' if len(seeds) != 1 else ''} {', '.join(map(str, seeds))}"
+
+
+def _against_sm_note(
+    name: str, wins: int, counted: int, afrl: pd.DataFrame, sm: pd.DataFrame
+) -> str:
+    """How many requirements ``name`` wins against SM, and on which seeds (or why none)."""
+    if not _shared_seeds(afrl, sm):
+        which = "SM has no record here yet" if sm.empty else "the two share no seed yet"
+        return f"{name} against SM: not compared ({which})."
+    return (
+        f"{name} beats SM (lower AUC and higher N@10) on {wins} of {counted} requirements, "
+        f"compared on the seeds both have ({_seed_list(afrl, sm)}). Wilcoxon: per-user "
+        f"NDCG@10 of {name} minus SM, (seed, user) pairs pooled over those seeds, two-sided, "
+        "no multiple-comparison correction."
+    )
 
 
 def _points(value: float) -> str:
@@ -401,10 +416,7 @@ def _checks_table(
         "single-attribute requirement leaves the other attributes' AUC within "
         f"{KEPT_AUC} of the base's. Worst: the audit attackers' largest distance from "
         "chance over the requirement's attributes, points (transductive / held-out).",
-        f"{name} beats SM (lower AUC and higher N@10) on {wins} of {counted} requirements, "
-        f"compared on the seeds both have ({_seed_list(afrl, sm)}). Wilcoxon: per-user "
-        f"NDCG@10 of {name} minus SM, (seed, user) pairs pooled over those seeds, two-sided, "
-        "no multiple-comparison correction.",
+        _against_sm_note(name, wins, counted, afrl, sm),
         _base_note(base),
     ]
     header = [

@@ -54,3 +54,18 @@ def test_planted_filter_removes_its_attribute(planted):
     removed = method.transform("gender").numpy()
     assert abs(distance(removed, labels, "gender", ("logreg", "svm_rbf"), n_folds=3)) <= TOLERANCE
     assert distance(removed, labels, "age", ("logreg",), n_folds=3) > 5  # kept: readable
+
+
+def test_warm_start_fits_every_filter_to_the_base_rows():
+    matrix, labels = planted_matrix(n=200)
+    scorer = LinearScorer(matrix)
+    u = torch.as_tensor(matrix, dtype=torch.float32)
+
+    def error(method: SM) -> float:
+        served = method.transform("gender,age,noise")
+        return float(((served - u) ** 2).mean() / (u**2).mean())
+
+    calm = {**FAST, "lam": 0.0}  # one epoch of BPR alone after the start
+    cold = SM(**calm, warm_start=0).fit(matrix, labels, scorer=scorer)
+    warm = SM(**calm, warm_start=500).fit(matrix, labels, scorer=scorer)
+    assert error(warm) < 0.1 < error(cold)

@@ -13,6 +13,12 @@ Post hoc on a frozen base model's user representation ``u``:
   combinations; its filter steps on ``BPR - lam * sum_{i in S} NLL(D_i(filter(u)), a_i)``
   (``lam`` = 20; ``adversary_objective="confusion"`` replaces the unbounded reversal with the
   bounded cross entropy to the uniform prediction); Adam lr 1e-3, weight decay 1e-4;
+* ``warm_start`` > 0 (not in the paper; default 0): before the adversarial training, every
+  filter is fitted for that many full-batch Adam steps to reproduce the base rows (mean squared
+  error to ``u``). Jointly trained, the paper's filters and embeddings adapt to each other from
+  the start; post hoc, a randomly initialised filter must first relearn ``u`` through the
+  frozen scorer, which BPR alone does slowly (ML-100K MF, ``lam`` = 0: 60 % of the base
+  NDCG@10 after 20 epochs), so without it the baseline's quality loss is mostly that;
 * serving: each user's row is the filter of that user's requirement applied to ``u``; users who
   ask for nothing keep ``u`` unchanged.
 
@@ -34,6 +40,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
+from recunlearn.core.options import LATE_OPTION
 from recunlearn.protect.personal.base import (
     BestEpoch,
     PersonalConfig,
@@ -63,6 +70,13 @@ class SMConfig(PersonalConfig):
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-4, ge=0)
     adversary_objective: AdversaryObjective = "reversal"
+    warm_start: int = Field(
+        0,
+        ge=0,
+        description="full-batch steps fitting every filter to reproduce the base rows before "
+        "training (0 = none, the paper's random start)",
+        json_schema_extra=LATE_OPTION,
+    )
 
 
 def _leaky() -> nn.Module:
@@ -134,6 +148,7 @@ class SM(PersonalUnlearner):
         def train(generator: torch.Generator) -> dict[str, Any]:
             self.nets_ = _SMNets(self.embeddings_.shape[1], self.targets_, keys, cfg.dropout)
             init_default(self.nets_, generator)
+            self._warm_start(cfg.warm_start)
             return self._train(FrozenBPR(bpr_scorer, self.embeddings_), generator)
 
         self._seeded_training(train)
@@ -146,6 +161,21 @@ class SM(PersonalUnlearner):
         if self.config.filters == "combination":
             return nets.filters[nets.keys.index(requirement)](u)
         return torch.stack([nets.filters[i](u) for i in requirement]).mean(dim=0)
+
+    def _warm_start(self, steps: int) -> None:
+        """Fit every filter to reproduce the base rows (``steps`` full-batch Adam steps on the
+        mean squared error to ``u``); the discriminators are untouched."""
+        if steps == 0:
+            return
+        filters = self.nets_.filters
+        u = self.embeddings_.detach()
+        opt = torch.optim.Adam(filters.parameters(), self.config.lr)
+        filters.train()
+        for _ in range(steps):
+            loss = sum(((f(u) - u) ** 2).mean() for f in filters)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
 
     def _train(self, bpr: FrozenBPR, generator: torch.Generator) -> dict[str, Any]:
         cfg, nets = self.config, self.nets_
