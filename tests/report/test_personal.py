@@ -51,3 +51,21 @@ def test_afrl_beats_sm_is_decided_on_the_shared_seeds():
     assert any("not compared (the two share no seed yet)" in n for n in table.notes)
     (table,) = checks(frame[frame["method"] != "sm"])
     assert any("not compared (SM has no record here yet)" in n for n in table.notes)
+
+
+def test_each_sm_variant_gets_its_own_verdict():
+    frame = pd.DataFrame(
+        [
+            _row("original", "original", 0, 0.70, 0.10),
+            _row("afrl", "afrl", 0, 0.52, 0.09),
+            _row("sm", "sm", 0, 0.60, 0.05),  # AFRL wins
+            _row("sm-warm", "sm", 0, 0.51, 0.08),  # AFRL loses on AUC
+        ]
+    )
+    (table,) = checks(frame)
+    row = {h: c.text for h, c in zip(table.header, table.rows[0], strict=True)}
+    assert row["SM AUC"] == ".6000"  # the columns are SM's own
+    assert any(n.startswith("AFRL beats SM (") and "on 1 of 1" in n for n in table.notes)
+    variant = [n for n in table.notes if "sm-warm" in n]
+    assert len(variant) == 1 and "on 0 of 1" in variant[0]
+    assert "AUC .5100 at 80 % of N@10" in variant[0]

@@ -282,18 +282,43 @@ def _seed_list(afrl: pd.DataFrame, sm: pd.DataFrame) -> str:
 
 
 def _against_sm_note(
-    name: str, wins: int, counted: int, afrl: pd.DataFrame, sm: pd.DataFrame
+    name: str,
+    wins: int,
+    counted: int,
+    afrl: pd.DataFrame,
+    sm: pd.DataFrame,
+    rival: str = "SM",
 ) -> str:
-    """How many requirements ``name`` wins against SM, and on which seeds (or why none)."""
+    """How many requirements ``name`` wins against ``rival`` (SM or one of its variants), and
+    on which seeds (or why none); the Wilcoxon test is described for SM itself only."""
     if not _shared_seeds(afrl, sm):
-        which = "SM has no record here yet" if sm.empty else "the two share no seed yet"
-        return f"{name} against SM: not compared ({which})."
-    return (
-        f"{name} beats SM (lower AUC and higher N@10) on {wins} of {counted} requirements, "
-        f"compared on the seeds both have ({_seed_list(afrl, sm)}). Wilcoxon: per-user "
-        f"NDCG@10 of {name} minus SM, (seed, user) pairs pooled over those seeds, two-sided, "
-        "no multiple-comparison correction."
+        which = f"{rival} has no record here yet" if sm.empty else "the two share no seed yet"
+        return f"{name} against {rival}: not compared ({which})."
+    text = (
+        f"{name} beats {rival} (lower AUC and higher N@10) on {wins} of {counted} "
+        f"requirements, compared on the seeds both have ({_seed_list(afrl, sm)})."
     )
+    if rival != "SM":
+        return text + f" {rival}: {_rival_summary(sm)}."
+    return text + (
+        f" Wilcoxon: per-user NDCG@10 of {name} minus SM, (seed, user) pairs pooled over those "
+        "seeds, two-sided, no multiple-comparison correction."
+    )
+
+
+def _rival_summary(sm: pd.DataFrame) -> str:
+    """``AUC .61–.70 at 62–77 % of N@10`` over a rival's requirement columns."""
+    columns = [c for c in dict.fromkeys(sm["column"]) if c not in (EMPTY, MIXED)]
+    if not columns:
+        return "no requirement column"
+    aucs = [_mean(sm[sm["column"] == c], "auc") for c in columns]
+    shares = [100 * _share(sm[sm["column"] == c], "ndcg") for c in columns]
+
+    def span(low: str, high: str) -> str:
+        return low if low == high else f"{low}–{high}"
+
+    auc = span(_fraction(min(aucs)), _fraction(max(aucs)))
+    return f"AUC {auc} at {span(f'{min(shares):.0f}', f'{max(shares):.0f}')} % of N@10"
 
 
 def _points(value: float) -> str:
@@ -321,10 +346,36 @@ def checks(frame: pd.DataFrame) -> list[Table]:
             rows_of = part[part["model"] == model]
             sm = _first_of_kind(rows_of, "sm")
             base = _first_of_kind(rows_of, "original")
+            variants = {
+                m: rows_of[rows_of["method"] == m]
+                for m in dict.fromkeys(rows_of[rows_of["kind"] == "sm"]["method"])
+                if sm.empty or m != sm["method"].iloc[0]
+            }
             for method in dict.fromkeys(rows_of[rows_of["kind"] == "afrl"]["method"]):
                 afrl = rows_of[rows_of["method"] == method]
-                out.append(_checks_table(dataset, model, method, afrl, sm, base, bound))
+                table = _checks_table(dataset, model, method, afrl, sm, base, bound)
+                for label, variant in variants.items():
+                    wins, counted = _wins(afrl, variant, base, bound)
+                    table.notes.insert(
+                        2, _against_sm_note(display_name(method, "afrl"), wins, counted,
+                                            afrl, variant, rival=label),
+                    )  # fmt: skip
+                out.append(table)
     return out
+
+
+def _wins(
+    afrl: pd.DataFrame, sm: pd.DataFrame, base: pd.DataFrame, bound: float
+) -> tuple[int, int]:
+    """(requirements won, requirements compared) of ``afrl`` against ``sm``; the mixed column
+    is not counted."""
+    wins = counted = 0
+    for column in dict.fromkeys(afrl["column"]):
+        beats = _check_row(column, afrl, sm, base, bound)[1]
+        if beats is not None and column != MIXED:
+            counted += 1
+            wins += int(beats)
+    return wins, counted
 
 
 def kept(frame: pd.DataFrame) -> list[Table]:
@@ -402,13 +453,10 @@ def _checks_table(
     bound: float,
 ) -> Table:
     """The checks of one AFRL row (see :func:`checks`)."""
-    rows, wins, counted = [], 0, 0
-    for column in dict.fromkeys(afrl["column"]):
-        row, beats = _check_row(column, afrl, sm, base, bound)
-        rows.append(row)
-        if beats is not None and column != MIXED:
-            counted += 1
-            wins += int(beats)
+    rows = [
+        _check_row(column, afrl, sm, base, bound)[0] for column in dict.fromkeys(afrl["column"])
+    ]
+    wins, counted = _wins(afrl, sm, base, bound)
     name = display_name(method, "afrl")
     notes = [
         f"Targets: paper-attacker AUC ≤ {bound:.2f}, N@10 ≥ {NDCG_SHARE:.0%} and H@10 ≥ "
