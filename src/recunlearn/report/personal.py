@@ -288,9 +288,11 @@ def _against_sm_note(
     afrl: pd.DataFrame,
     sm: pd.DataFrame,
     rival: str = "SM",
+    wilcoxon: bool = True,
 ) -> str:
     """How many requirements ``name`` wins against ``rival`` (SM or one of its variants), and
-    on which seeds (or why none); the Wilcoxon test is described for SM itself only."""
+    on which seeds (or why none); with ``wilcoxon``, how the table's test column is made,
+    otherwise the rival's range of AUC and N@10 (it has no columns of its own)."""
     if not _shared_seeds(afrl, sm):
         which = f"{rival} has no record here yet" if sm.empty else "the two share no seed yet"
         return f"{name} against {rival}: not compared ({which})."
@@ -298,7 +300,7 @@ def _against_sm_note(
         f"{name} beats {rival} (lower AUC and higher N@10) on {wins} of {counted} "
         f"requirements, compared on the seeds both have ({_seed_list(afrl, sm)})."
     )
-    if rival != "SM":
+    if not wilcoxon:
         return text + f" {rival}: {_rival_summary(sm)}."
     return text + (
         f" Wilcoxon: per-user NDCG@10 of {name} minus SM, (seed, user) pairs pooled over those "
@@ -353,29 +355,14 @@ def checks(frame: pd.DataFrame) -> list[Table]:
             }
             for method in dict.fromkeys(rows_of[rows_of["kind"] == "afrl"]["method"]):
                 afrl = rows_of[rows_of["method"] == method]
-                table = _checks_table(dataset, model, method, afrl, sm, base, bound)
-                for label, variant in variants.items():
-                    wins, counted = _wins(afrl, variant, base, bound)
-                    table.notes.insert(
-                        2, _against_sm_note(display_name(method, "afrl"), wins, counted,
-                                            afrl, variant, rival=label),
-                    )  # fmt: skip
-                out.append(table)
+                out.append(_checks_table(dataset, model, method, afrl, sm, base, bound, variants))
     return out
 
 
-def _wins(
-    afrl: pd.DataFrame, sm: pd.DataFrame, base: pd.DataFrame, bound: float
-) -> tuple[int, int]:
-    """(requirements won, requirements compared) of ``afrl`` against ``sm``; the mixed column
-    is not counted."""
-    wins = counted = 0
-    for column in dict.fromkeys(afrl["column"]):
-        beats = _check_row(column, afrl, sm, base, bound)[1]
-        if beats is not None and column != MIXED:
-            counted += 1
-            wins += int(beats)
-    return wins, counted
+def _tally(columns: list[str], verdicts: list[bool | None]) -> tuple[int, int]:
+    """(requirements won, requirements compared); the mixed column is not counted."""
+    counted = [v for c, v in zip(columns, verdicts, strict=True) if v is not None and c != MIXED]
+    return sum(counted), len(counted)
 
 
 def kept(frame: pd.DataFrame) -> list[Table]:
@@ -451,13 +438,22 @@ def _checks_table(
     sm: pd.DataFrame,
     base: pd.DataFrame,
     bound: float,
+    variants: dict[str, pd.DataFrame] | None = None,
 ) -> Table:
-    """The checks of one AFRL row (see :func:`checks`)."""
-    rows = [
-        _check_row(column, afrl, sm, base, bound)[0] for column in dict.fromkeys(afrl["column"])
-    ]
-    wins, counted = _wins(afrl, sm, base, bound)
+    """The checks of one AFRL row (see :func:`checks`); ``variants``: other SM rows (label ->
+    rows), each given its own verdict in the notes."""
+    columns = list(dict.fromkeys(afrl["column"]))
+    checked = [_check_row(column, afrl, sm, base, bound) for column in columns]
+    rows = [row for row, _ in checked]
+    wins, counted = _tally(columns, [beats for _, beats in checked])
     name = display_name(method, "afrl")
+    against_variants = []
+    for label, variant in (variants or {}).items():
+        verdicts = [_check_row(column, afrl, variant, base, bound)[1] for column in columns]
+        won, compared = _tally(columns, verdicts)
+        against_variants.append(
+            _against_sm_note(name, won, compared, afrl, variant, rival=label, wilcoxon=False)
+        )
     notes = [
         f"Targets: paper-attacker AUC ≤ {bound:.2f}, N@10 ≥ {NDCG_SHARE:.0%} and H@10 ≥ "
         f"{HR_SHARE:.0%} of the base; `none`: N@10 ≥ {EMPTY_SHARE:.0%}. Kept: a "
@@ -465,6 +461,7 @@ def _checks_table(
         f"{KEPT_AUC} of the base's. Worst: the audit attackers' largest distance from "
         "chance over the requirement's attributes, points (transductive / held-out).",
         _against_sm_note(name, wins, counted, afrl, sm),
+        *against_variants,
         _base_note(base),
     ]
     header = [

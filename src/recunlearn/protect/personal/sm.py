@@ -18,7 +18,8 @@ Post hoc on a frozen base model's user representation ``u``:
   error to ``u``). Jointly trained, the paper's filters and embeddings adapt to each other from
   the start; post hoc, a randomly initialised filter must first relearn ``u`` through the
   frozen scorer, which BPR alone does slowly (ML-100K MF, ``lam`` = 0: 60 % of the base
-  NDCG@10 after 20 epochs), so without it the baseline's quality loss is mostly that;
+  NDCG@10 after 20 epochs) -- about half of the post-hoc baseline's quality loss on ML-100K MF
+  (row ``sm-warm``, ``benchmarks/notes/personal.md``);
 * serving: each user's row is the filter of that user's requirement applied to ``u``; users who
   ask for nothing keep ``u`` unchanged.
 
