@@ -240,16 +240,9 @@ def _check_row(
     elif column != EMPTY and math.isfinite(auc) and math.isfinite(ndcg_share):
         target = auc <= bound and ndcg_share >= NDCG_SHARE and hr_share >= HR_SHARE
     gap = _kept_gap(afrl, base, column)
-    beats = None
-    test = None
-    # compared on the seeds both methods have (the Wilcoxon pairs are (seed, user) too)
-    seeds = _shared_seeds(cell, rival)
-    if seeds and column != EMPTY:
-        ours, theirs = cell[cell["seed"].isin(seeds)], rival[rival["seed"].isin(seeds)]
-        beats = bool(_mean(ours, "auc") < _mean(theirs, "auc")) and bool(
-            _mean(ours, "ndcg") > _mean(theirs, "ndcg")
-        )
-        test = _wilcoxon(ours, theirs, column)
+    compared = _on_shared_seeds(cell, rival, column)
+    beats = _beats(*compared) if compared else None
+    test = _wilcoxon(*compared, column) if compared else None
     links = tuple(cell["record"])
     row = [
         TCell(column_title(column)),
@@ -266,6 +259,24 @@ def _check_row(
         TCell(_test_text(test)),
     ]
     return row, beats
+
+
+def _on_shared_seeds(
+    cell: pd.DataFrame, rival: pd.DataFrame, column: str
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """One requirement's rows of both methods on the seeds both have (the Wilcoxon pairs are
+    (seed, user) too); None when they share no seed or nobody asks for anything."""
+    seeds = _shared_seeds(cell, rival)
+    if not seeds or column == EMPTY:
+        return None
+    return cell[cell["seed"].isin(seeds)], rival[rival["seed"].isin(seeds)]
+
+
+def _beats(ours: pd.DataFrame, theirs: pd.DataFrame) -> bool:
+    """Lower AUC and higher N@10 than the rival's rows."""
+    return bool(_mean(ours, "auc") < _mean(theirs, "auc")) and bool(
+        _mean(ours, "ndcg") > _mean(theirs, "ndcg")
+    )
 
 
 def _shared_seeds(ours: pd.DataFrame, theirs: pd.DataFrame) -> set[Any]:
@@ -351,7 +362,7 @@ def checks(frame: pd.DataFrame) -> list[Table]:
             variants = {
                 m: rows_of[rows_of["method"] == m]
                 for m in dict.fromkeys(rows_of[rows_of["kind"] == "sm"]["method"])
-                if sm.empty or m != sm["method"].iloc[0]
+                if m not in set(sm["method"])
             }
             for method in dict.fromkeys(rows_of[rows_of["kind"] == "afrl"]["method"]):
                 afrl = rows_of[rows_of["method"] == method]
@@ -449,7 +460,12 @@ def _checks_table(
     name = display_name(method, "afrl")
     against_variants = []
     for label, variant in (variants or {}).items():
-        verdicts = [_check_row(column, afrl, variant, base, bound)[1] for column in columns]
+        verdicts = []
+        for column in columns:
+            pair = _on_shared_seeds(
+                afrl[afrl["column"] == column], variant[variant["column"] == column], column
+            )
+            verdicts.append(_beats(*pair) if pair else None)
         won, compared = _tally(columns, verdicts)
         against_variants.append(
             _against_sm_note(name, won, compared, afrl, variant, rival=label, wilcoxon=False)
