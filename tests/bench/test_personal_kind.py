@@ -161,3 +161,30 @@ def test_report_has_table2_checks_and_costs(bench_dir: Path):
     assert len(cost.header) == len(cost.rows[0]) and cost.rows[0][-1].text == "120"
     markdown = Path(build_report(bench_dir).markdown).read_text()
     assert "AFRL Table 2 layout" in markdown and "Other cells" not in markdown
+
+
+def test_an_interrupted_cell_resumes_its_fits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from recunlearn.protect.personal.checkpoint import FitCheckpoint
+
+    sm = {"label": "sm", "options": {"epochs": 2, "d_steps": 1, "validation": "none"}}
+    config = parse_config({**CONFIG, "personal": {**CONFIG["personal"], "methods": [sm]}})
+    save = FitCheckpoint.save
+
+    def stop_in_the_heldout_fit(checkpoint: FitCheckpoint, state: dict) -> None:
+        save(checkpoint, state)
+        if checkpoint.path.name == "heldout.pt" and state["epoch"] == 0:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(FitCheckpoint, "due", lambda checkpoint, final: True)  # every epoch
+    with monkeypatch.context() as patch:
+        patch.setattr(FitCheckpoint, "save", stop_in_the_heldout_fit)
+        with pytest.raises(KeyboardInterrupt):
+            run_bench(config, tmp_path, progress=False)
+    saved = sorted(p.name for p in (tmp_path / "partial").glob("*/*.pt"))
+    assert saved == ["heldout.pt", "transductive.pt"] and not read_records(tmp_path)[1:]
+    assert run_bench(config, tmp_path, progress=False).ok
+    (record,) = [r for r in read_records(tmp_path) if r["kind"] == "personal"]
+    log = record["metrics"]["unlearning"]
+    assert log["resumed"]["epoch"] == 2 and log["heldout_resumed"]["epoch"] == 1
+    assert record["metrics"]["fit_seconds"] >= log["resumed"]["seconds_before"]
+    assert not any((tmp_path / "partial").iterdir())  # removed once the record is written

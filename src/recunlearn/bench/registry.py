@@ -86,6 +86,13 @@ class CellContext:
         """The shared LEGO brick store."""
         return self.out / "store"
 
+    @property
+    def partial_dir(self) -> Path:
+        """Where the running cell keeps what lets it resume if interrupted (e.g. the training
+        state of a long fit; ``OUT/partial/<cell hash>``, removed once its record is
+        written)."""
+        return self.out / "partial" / self.cell_hash
+
     def run_dir(self, cell_hash: str) -> Path:
         """The run directory written by the ``train`` cell ``cell_hash``."""
         return self.runs_dir / cell_hash

@@ -179,6 +179,7 @@ def execute_cell(cell: Cell, out: str, threads: int, jobs: int) -> dict[str, Any
         }
         write_record(out_path, record)
         clear_failure(out_path, cell.hash)
+        shutil.rmtree(ctx.partial_dir, ignore_errors=True)
         return {"hash": cell.hash, "status": "done", "seconds": total, "error": None}
     except KeyboardInterrupt:
         raise

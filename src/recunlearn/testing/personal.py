@@ -8,6 +8,7 @@ mixin, on top of :class:`~recunlearn.testing.unlearner.UnlearnerContract`::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,6 +17,7 @@ import torch
 
 from recunlearn.core.errors import ConfigError
 from recunlearn.protect.personal import PersonalProtector, PersonalRequirement, assemble
+from recunlearn.protect.personal.checkpoint import FitCheckpoint
 from recunlearn.protect.posthoc.base import Unlearner
 from recunlearn.protect.posthoc.registry import make_unlearner
 from recunlearn.testing.data import LinearScorer, planted_matrix
@@ -26,7 +28,8 @@ ATTRIBUTES = ("gender", "age", "noise")
 class PersonalContract:
     """Checks of a per-user method: one requirement for everyone equals ``transform``; in a
     mixed table each row is its user's requirement's row (rows do not depend on the other
-    users' requirements); the requirement changes the rows; refusals."""
+    users' requirements); the requirement changes the rows; refusals; an interrupted fit
+    resumes from its checkpoint to the very result of the uninterrupted one."""
 
     name: ClassVar[str] = ""
     fast_options: ClassVar[dict[str, Any]] = {}
@@ -79,3 +82,43 @@ class PersonalContract:
         unfitted = make_unlearner(self.name, **self.fast_options)
         with pytest.raises(RuntimeError, match="fit"):
             unfitted.transform_personal(PersonalRequirement.uniform(3, ATTRIBUTES, "gender"))
+
+    def test_an_interrupted_fit_resumes_to_the_same_result(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        matrix, labels = planted_matrix()
+        scorer = LinearScorer(matrix)
+        options = {**self.fast_options, "epochs": 3, "validation": "every", "seed": 2}
+
+        def fitted(path: Path | None) -> Any:
+            method = make_unlearner(self.name, **options)
+            if path is not None:
+                method.checkpoint_to(path, every_seconds=0)
+            return method.fit(matrix, labels, scorer=scorer)
+
+        whole = fitted(None)
+        path = tmp_path / "fit.pt"
+        save = FitCheckpoint.save
+
+        def save_then_stop(checkpoint: FitCheckpoint, state: dict[str, Any]) -> None:
+            save(checkpoint, state)
+            if state["epoch"] == 0:
+                raise KeyboardInterrupt  # killed right after the first epoch's save
+
+        with monkeypatch.context() as patch:
+            patch.setattr(FitCheckpoint, "save", save_then_stop)
+            with pytest.raises(KeyboardInterrupt):
+                fitted(path)
+        resumed = fitted(path)
+        assert resumed.logs_["resumed"]["epoch"] == 1 and "resumed" not in whole.logs_
+        assert resumed.logs_["epochs"] == whole.logs_["epochs"]
+        assert resumed.logs_["kept_epoch"] == whole.logs_["kept_epoch"]
+        expected = whole.transform(["gender", "age"])
+        torch.testing.assert_close(resumed.transform(["gender", "age"]), expected, rtol=0, atol=0)
+        # the finished fit's checkpoint trains nothing more and serves the same rows
+        again = fitted(path)
+        assert again.logs_["resumed"]["epoch"] == 3
+        torch.testing.assert_close(again.transform(["gender", "age"]), expected, rtol=0, atol=0)
+        # a checkpoint of another fit (another seed) is ignored, not resumed
+        options["seed"] = 3
+        assert "resumed" not in fitted(path).logs_

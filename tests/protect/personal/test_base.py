@@ -45,7 +45,7 @@ def test_best_epoch_validates_in_eval_mode_and_restores_the_best_state():
         net.train()
         assert best.after_epoch(epoch, {}) is False
     assert seen_training == [False] * 4 and net.training  # validated in eval, flag restored
-    kept = best.restore(4, "test value")
+    kept = best.restore("test value")
     assert best.epoch == 1 and float(net.weight) == states[1]
     assert kept["kept_epoch"] == 1
 

@@ -108,10 +108,14 @@ class _Served:
 
 
 def _fit(
-    params: dict[str, Any], ctx: CellContext, run: Any, labels: dict[str, Any]
+    params: dict[str, Any], ctx: CellContext, run: Any, labels: dict[str, Any], phase: str
 ) -> tuple[_Served, float, dict[str, Any]]:
-    """The cell's method fitted on the base matrix with ``labels``: (server, seconds, log)."""
+    """The cell's method fitted on the base matrix with ``labels``: (server, seconds, log).
+
+    A per-user method saves its training state in the cell's partial folder (one file per
+    ``phase``), so an interrupted cell resumes its fits; the seconds count every attempt."""
     from recunlearn.experiments.unlearn import run_scorer
+    from recunlearn.protect.personal.base import PersonalUnlearner
     from recunlearn.protect.posthoc.registry import UNLEARNERS, make_unlearner
 
     original = run.model.user_embeddings()
@@ -120,13 +124,18 @@ def _fit(
     name = params["unlearner"]
     store = ctx.store_dir if UNLEARNERS.get(name).uses_store else None
     method = make_unlearner(name, **params["options"])
+    if isinstance(method, PersonalUnlearner):
+        method.checkpoint_to(ctx.partial_dir / f"{phase}.pt")
     started = time.perf_counter()
     method.fit(original, labels, scorer=run_scorer(run), store=store)
     seconds = time.perf_counter() - started
     logs = getattr(method, "logs_", None)
-    log = {}
+    log: dict[str, Any] = {}
     if isinstance(logs, dict) and "epochs" in logs:
         log = {"epochs": len(logs["epochs"]), "kept_epoch": logs.get("kept_epoch")}
+        if "resumed" in logs:
+            log["resumed"] = logs["resumed"]
+            seconds += float(logs["resumed"]["seconds_before"])
     return _Served(method, original), seconds, log
 
 
@@ -224,14 +233,18 @@ def personal_cell(params: dict[str, Any], ctx: CellContext) -> CellOutput:
         return evaluate_test(run.model, run.split, spec, return_topk=0, user_embeddings=matrix)
 
     started = time.perf_counter()
-    serve, fit_seconds, log = _fit(params, ctx, run, labels)
+    serve, fit_seconds, log = _fit(params, ctx, run, labels, "transductive")
     view, results = _view(serve, columns, dataset, settings, seed, evaluate=evaluate)
     transductive = time.perf_counter()
     heldout_seconds = 0.0
     fraction = float(settings["heldout_fraction"])
     if fraction > 0:
         hidden = heldout_users(dataset.n_users, fraction, seed)
-        second, heldout_seconds, _ = _fit(params, ctx, run, hide_labels(labels, hidden))
+        second, heldout_seconds, held_log = _fit(
+            params, ctx, run, hide_labels(labels, hidden), "heldout"
+        )
+        if "resumed" in held_log:
+            log["heldout_resumed"] = held_log["resumed"]
         held, _ = _view(second, columns, dataset, settings, seed, hidden=hidden)
         for label, entry in held.items():
             view[label]["heldout"] = {

@@ -55,7 +55,6 @@ from torch import nn
 
 from recunlearn.core.options import LATE_OPTION
 from recunlearn.protect.personal.base import (
-    BestEpoch,
     PersonalConfig,
     PersonalUnlearner,
     eval_mode,
@@ -345,9 +344,10 @@ class AFRL(PersonalUnlearner):
         cfg, nets = self.config, self.nets_
         opt = self._optimizers()
         matrix = self.embeddings_
-        best = BestEpoch(nets, self._schedule(), lambda: self._extreme_masks_ndcg(bpr.scorer))
-        epochs: list[dict[str, Any]] = []
-        for epoch in range(cfg.epochs):
+        best = self._best_epoch(
+            lambda: self._extreme_masks_ndcg(bpr.scorer), list(opt.values()), generator
+        )
+        for epoch in best.epochs(cfg.epochs):
             nets.train()
             sums = np.zeros(4)
             steps = 0
@@ -369,12 +369,10 @@ class AFRL(PersonalUnlearner):
                 zip(("ec", "f", "d", "g"), (sums / max(1, steps)).tolist(), strict=True)
             )
             record["epoch"] = epoch
-            stop = best.after_epoch(epoch, record)
-            epochs.append(record)
-            if stop:
+            if best.after_epoch(epoch, record):
                 break
-        kept = best.restore(len(epochs), "mean validation NDCG@10 of the masks 0...0 and 1...1")
-        return {"epochs": epochs, **kept}
+        kept = best.restore("mean validation NDCG@10 of the masks 0...0 and 1...1")
+        return {"epochs": best.records, **kept}
 
     # ------------------------------------------------------------------------ serving
     def _serve(self, mask: torch.Tensor) -> torch.Tensor:

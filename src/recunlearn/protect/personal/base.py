@@ -8,8 +8,9 @@ from __future__ import annotations
 import copy
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from torch import nn
 
 from recunlearn.core.errors import ConfigError
 from recunlearn.core.threads import torch_threads
+from recunlearn.protect.personal.checkpoint import FitCheckpoint, fit_fingerprint
 from recunlearn.protect.personal.nets import label_targets
 from recunlearn.protect.personal.requirement import PersonalRequirement
 from recunlearn.protect.personal.training import Schedule, ValidationSchedule, validation_ndcg
@@ -60,6 +62,14 @@ class PersonalUnlearner(Unlearner):
     """
 
     config: PersonalConfig
+    checkpoint: FitCheckpoint | None = None
+
+    def checkpoint_to(self, path: str | Path, every_seconds: float = 600.0) -> PersonalUnlearner:
+        """Make ``fit`` resumable: save the training state to ``path`` between epochs (at most
+        every ``every_seconds``, and after the last), and resume from it when it holds an
+        unfinished fit of the same method, options, matrix and labels. Returns ``self``."""
+        self.checkpoint = FitCheckpoint(path, every_seconds)
+        return self
 
     @abstractmethod
     def _serve(self, mask: torch.Tensor) -> torch.Tensor:
@@ -102,11 +112,34 @@ class PersonalUnlearner(Unlearner):
         in eval mode."""
         cfg = self.config
         started = time.perf_counter()
+        if self.checkpoint is not None:
+            codes = [t.codes for t in self.targets_]
+            options = cfg.model_dump_json()
+            self.checkpoint.bind(fit_fingerprint(self.name, options, self.embeddings_, codes))
         with torch_threads(cfg.threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             self.logs_ = train(torch.Generator().manual_seed(cfg.seed))
         self.nets_.eval()
-        self.timings_ = {"fit": time.perf_counter() - started}
+        before = self.logs_.get("resumed", {}).get("seconds_before", 0.0)
+        self.timings_ = {"fit": time.perf_counter() - started + before}
+
+    def _best_epoch(
+        self,
+        validate: Callable[[], float],
+        optimizers: Sequence[torch.optim.Optimizer],
+        generator: torch.Generator,
+        schedule: ValidationSchedule | None = None,
+    ) -> BestEpoch:
+        """The epoch bookkeeping of ``nets_`` (the configured schedule unless given), saving
+        to and resuming from the method's checkpoint, if any."""
+        return BestEpoch(
+            self.nets_,
+            self._schedule() if schedule is None else schedule,
+            validate,
+            checkpoint=self.checkpoint,
+            optimizers=optimizers,
+            generator=generator,
+        )
 
     def _extreme_masks_ndcg(self, scorer: Any) -> float:
         """Mean validation NDCG@10 of the two extreme masks, nothing and everything removed
@@ -124,42 +157,125 @@ class PersonalUnlearner(Unlearner):
 
 
 class BestEpoch:
-    """Keeps the state of ``module`` at its best validation value.
+    """The epoch loop's bookkeeping: the per-epoch records, the state of ``module`` at its
+    best validation value and, with a checkpoint, saving and resuming the training state.
+
+    A loop runs ``for epoch in best.epochs(total)``, ends each epoch with
+    ``best.after_epoch(epoch, record)`` (stop when it returns True) and finishes with
+    ``best.restore(what)``; resumed from a checkpoint, ``epochs`` starts after the last saved
+    epoch (nothing is left when the saved fit had finished).
 
     Args:
         module: the networks to snapshot.
         schedule: when to validate and when to stop.
         validate: () -> the validation value (higher is better; NaN = no validation set).
+        checkpoint: where the training state is saved and resumed from (None: not resumable).
+        optimizers: the optimisers whose state a checkpoint holds.
+        generator: the batch generator whose state a checkpoint holds.
     """
 
     def __init__(
-        self, module: nn.Module, schedule: ValidationSchedule, validate: Callable[[], float]
+        self,
+        module: nn.Module,
+        schedule: ValidationSchedule,
+        validate: Callable[[], float],
+        *,
+        checkpoint: FitCheckpoint | None = None,
+        optimizers: Sequence[torch.optim.Optimizer] = (),
+        generator: torch.Generator | None = None,
     ) -> None:
         self.module = module
         self.schedule = schedule
         self.validate = validate
+        self.checkpoint = checkpoint
+        self.optimizers = list(optimizers)
+        self.generator = generator
         self.state: dict[str, Any] | None = None
         self.epoch: int | None = None
+        self.records: list[dict[str, Any]] = []
+        self.total: int | None = None
+        self._start, self._finished = 0, False
+        self._resumed_from: int | None = None
+        self._seconds_before = 0.0
+        self._clock = time.perf_counter()
+        if checkpoint is not None:
+            self._resume(checkpoint.load())
+
+    def epochs(self, total: int) -> range:
+        """The epochs left to train out of ``total``."""
+        self.total = total
+        return range(total if self._finished else self._start, total)
 
     def after_epoch(self, epoch: int, record: dict[str, Any]) -> bool:
-        """Validate when due (the value goes to ``record``); True when training should stop."""
-        if not self.schedule.due(epoch):
-            return False
-        with eval_mode(self.module):
-            value = self.validate()
-        record["valid_ndcg"] = value
-        if not np.isfinite(value):
-            return False
-        improved, stop = self.schedule.update(value)
-        if improved:
-            self.state, self.epoch = copy.deepcopy(self.module.state_dict()), epoch
+        """Validate when due (the value goes to ``record``), keep the record, save the
+        training state when the checkpoint is due; True when training should stop."""
+        stop = False
+        if self.schedule.due(epoch):
+            with eval_mode(self.module):
+                value = self.validate()
+            record["valid_ndcg"] = value
+            if np.isfinite(value):
+                improved, stop = self.schedule.update(float(value))
+                if improved:
+                    self.state, self.epoch = copy.deepcopy(self.module.state_dict()), epoch
+        self.records.append(record)
+        if self.checkpoint is not None:
+            final = stop or (self.total is not None and epoch + 1 >= self.total)
+            if self.checkpoint.due(final):
+                self._save(epoch, final)
         return stop
 
-    def restore(self, n_epochs: int, what: str) -> dict[str, Any]:
-        """Reload the best state (if any); the log's ``kept_epoch`` and ``selection``."""
+    def restore(self, what: str) -> dict[str, Any]:
+        """Reload the best state (if any); the log's ``kept_epoch`` and ``selection`` (and
+        ``resumed``: the first epoch trained after a resume, the seconds spent before)."""
         if self.state is not None:
             self.module.load_state_dict(self.state)
-        return {
-            "kept_epoch": self.epoch if self.epoch is not None else n_epochs - 1,
+        kept: dict[str, Any] = {
+            "kept_epoch": self.epoch if self.epoch is not None else len(self.records) - 1,
             "selection": what if self.state is not None else "last epoch",
         }
+        if self._resumed_from is not None:
+            kept["resumed"] = {"epoch": self._resumed_from, "seconds_before": self._seconds_before}
+        return kept
+
+    def _save(self, epoch: int, finished: bool) -> None:
+        assert self.checkpoint is not None
+        schedule = self.schedule
+        self.checkpoint.save(
+            {
+                "epoch": epoch,
+                "finished": finished,
+                "records": self.records,
+                "module": self.module.state_dict(),
+                "optimizers": [opt.state_dict() for opt in self.optimizers],
+                "generator": None if self.generator is None else self.generator.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "best_state": self.state,
+                "best_epoch": self.epoch,
+                "schedule": {
+                    "values": [float(v) for v in schedule.values],
+                    "best": float(schedule.best),
+                    "since_best": int(schedule.since_best),
+                },
+                "seconds": self._seconds_before + time.perf_counter() - self._clock,
+            }
+        )
+
+    def _resume(self, saved: dict[str, Any] | None) -> None:
+        if saved is None:
+            return
+        self.module.load_state_dict(saved["module"])
+        for opt, state in zip(self.optimizers, saved["optimizers"], strict=True):
+            opt.load_state_dict(state)
+        if self.generator is not None:
+            self.generator.set_state(saved["generator"])
+        torch.set_rng_state(saved["torch_rng"])
+        self.state, self.epoch = saved["best_state"], saved["best_epoch"]
+        schedule = saved["schedule"]
+        self.schedule.values = list(schedule["values"])
+        self.schedule.best = schedule["best"]
+        self.schedule.since_best = schedule["since_best"]
+        self.records = list(saved["records"])
+        self._start, self._finished = saved["epoch"] + 1, bool(saved["finished"])
+        self._resumed_from = self._start
+        self._seconds_before = float(saved["seconds"])

@@ -36,7 +36,6 @@ from pydantic import Field
 from torch import nn
 
 from recunlearn.protect.personal.base import (
-    BestEpoch,
     PersonalConfig,
     PersonalUnlearner,
     eval_mode,
@@ -193,13 +192,13 @@ class FFVAE(PersonalUnlearner):
         x_all = (self.embeddings_ - self.mean_) / self.scale_
         n = len(x_all)
         has_valid = scorer is not None and getattr(scorer, "valid", None) is not None
-        best = BestEpoch(
-            nets,
-            self._schedule() if has_valid else ValidationSchedule("none"),
+        best = self._best_epoch(
             lambda: self._extreme_masks_ndcg(scorer),
+            (opt, opt_critic),
+            generator,
+            None if has_valid else ValidationSchedule("none"),
         )
-        epochs: list[dict[str, Any]] = []
-        for epoch in range(cfg.epochs):
+        for epoch in best.epochs(cfg.epochs):
             nets.train()
             sums: dict[str, float] = {}
             steps = 0
@@ -232,12 +231,10 @@ class FFVAE(PersonalUnlearner):
                 steps += 1
             record: dict[str, Any] = {k: v / max(1, steps) for k, v in sums.items()}
             record["epoch"] = epoch
-            stop = best.after_epoch(epoch, record)
-            epochs.append(record)
-            if stop:
+            if best.after_epoch(epoch, record):
                 break
-        kept = best.restore(len(epochs), "mean validation NDCG@10 of the masks 0...0 and 1...1")
-        return {"epochs": epochs, **kept}
+        kept = best.restore("mean validation NDCG@10 of the masks 0...0 and 1...1")
+        return {"epochs": best.records, **kept}
 
     def _bpr(
         self, bpr: FrozenBPR, users: torch.Tensor, rows: torch.Tensor, generator: torch.Generator

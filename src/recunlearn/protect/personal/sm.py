@@ -43,7 +43,6 @@ from torch import nn
 
 from recunlearn.core.options import LATE_OPTION
 from recunlearn.protect.personal.base import (
-    BestEpoch,
     PersonalConfig,
     PersonalUnlearner,
     eval_mode,
@@ -185,9 +184,8 @@ class SM(PersonalUnlearner):
         opt_d = torch.optim.Adam(
             nets.discriminators.parameters(), cfg.lr, weight_decay=cfg.weight_decay
         )
-        best = BestEpoch(nets, self._schedule(), lambda: self._validate(bpr.scorer))
-        epochs: list[dict[str, Any]] = []
-        for epoch in range(cfg.epochs):
+        best = self._best_epoch(lambda: self._validate(bpr.scorer), (opt_f, opt_d), generator)
+        for epoch in best.epochs(cfg.epochs):
             nets.train()
             sums, steps = np.zeros(3), 0
             for users, items, negatives in bpr.epoch(cfg.batch_size, generator):
@@ -225,12 +223,10 @@ class SM(PersonalUnlearner):
                 zip(("bpr", "filter", "d"), (sums / max(1, steps)).tolist(), strict=True)
             )
             record["epoch"] = epoch
-            stop = best.after_epoch(epoch, record)
-            epochs.append(record)
-            if stop:
+            if best.after_epoch(epoch, record):
                 break
-        kept = best.restore(len(epochs), "mean validation NDCG@10 over the requirements")
-        return {"epochs": epochs, **kept}
+        kept = best.restore("mean validation NDCG@10 over the requirements")
+        return {"epochs": best.records, **kept}
 
     def _validate(self, scorer: Any) -> float:
         """Mean validation NDCG@10 over every non-empty requirement."""
