@@ -17,6 +17,8 @@ attacker is within ``--max-leakage`` (5 points without it); see
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -153,19 +155,20 @@ def unlearn(
                 )
             )
         else:
-            result = unlearn_run(
-                run,
-                method,
-                requirement,
-                out,
-                options=options,
-                store=store,
-                overwrite=overwrite,
-                guard=guard,
-                data_dir=data_dir,
-                attributes_path=data_attributes,
-                requirements=requirements,
-            )
+            with epoch_bars():
+                result = unlearn_run(
+                    run,
+                    method,
+                    requirement,
+                    out,
+                    options=options,
+                    store=store,
+                    overwrite=overwrite,
+                    guard=guard,
+                    data_dir=data_dir,
+                    attributes_path=data_attributes,
+                    requirements=requirements,
+                )
     except (RecunlearnError, OSError, ValueError) as exc:
         fail(exc)
     dataset = result.source.dataset
@@ -189,6 +192,20 @@ def unlearn(
     console.print(f"unlearned run written to {out} (guard: {out / 'leakage.md'})")
     hint = None if search else _stronger_setting(method, options)
     show_leakage(result.leakage, max_leakage, hint=hint)
+
+
+@contextmanager
+def epoch_bars() -> Iterator[None]:
+    """Inside the block, the per-user methods (AFRL, SM, FFVAE: fits of minutes to hours) show
+    a progress bar over their training epochs."""
+    from recunlearn.protect.personal.base import PersonalUnlearner
+
+    previous = PersonalUnlearner.progress
+    PersonalUnlearner.progress = True
+    try:
+        yield
+    finally:
+        PersonalUnlearner.progress = previous
 
 
 def _stronger_setting(method: str, options: dict[str, object]) -> str | None:

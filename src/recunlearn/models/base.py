@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from recunlearn.core.progress import EpochBar
 from recunlearn.data.split_types import Split
 from recunlearn.evaluation.evaluator import evaluate_scores
 
@@ -276,7 +277,7 @@ class Recommender(ABC):
         best_value, best_state, waited = -np.inf, None, 0
         self.loss_log_, self.valid_log_, self.epoch_seconds_ = [], [], []
         started = time.perf_counter()
-        bar = _progress(progress, cfg.epochs, self.name)
+        bar = EpochBar(progress, cfg.epochs, self.name)
         try:
             for epoch in range(1, cfg.epochs + 1):
                 t0 = time.perf_counter()
@@ -320,7 +321,8 @@ class Recommender(ABC):
                     else:
                         waited += 1
                         stop = waited >= cfg.patience
-                bar.update(epoch, record["loss"], best_value)
+                best = f"  best val {best_value:.4f}" if np.isfinite(best_value) else ""
+                bar.update(epoch + 1, f"loss {record['loss']:.4f}{best}")
                 if stop:
                     break
         finally:
@@ -409,32 +411,3 @@ class Recommender(ABC):
     def _require_fitted(self) -> None:
         if self.module is None:
             raise RuntimeError(f"{self.name}: call fit() (or load_state()) first")
-
-
-class _progress:
-    """A small rich progress bar over epochs that degrades to nothing when disabled."""
-
-    def __init__(self, enabled: bool, total: int, label: str) -> None:
-        self._progress = None
-        if enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(
-                TextColumn(f"[bold]{label}[/bold]"),
-                BarColumn(),
-                TextColumn("epoch {task.completed}/{task.total}"),
-                TextColumn("{task.fields[info]}"),
-                TimeElapsedColumn(),
-                transient=True,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task(label, total=total, info="")
-
-    def update(self, epoch: int, loss: float, best: float) -> None:
-        if self._progress is not None:
-            info = f"loss {loss:.4f}" + (f"  best val {best:.4f}" if np.isfinite(best) else "")
-            self._progress.update(self._task, completed=epoch, info=info)
-
-    def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()

@@ -59,3 +59,31 @@ def test_extreme_masks_ndcg_is_the_mean_of_nothing_and_everything_removed():
         nothing = validation_ndcg(scorer, method._serve(torch.zeros(n, 2)))
         everything = validation_ndcg(scorer, method._serve(torch.ones(n, 2)))
     assert math.isclose(method._extreme_masks_ndcg(scorer), (nothing + everything) / 2)
+
+
+def test_a_shown_progress_bar_is_closed_when_the_fit_ends(monkeypatch: pytest.MonkeyPatch):
+    from recunlearn.core.progress import EpochBar
+
+    shown: list[bool] = []
+    close = EpochBar.close
+
+    def record_then_close(bar: EpochBar) -> None:
+        shown.append(bar._progress is not None)
+        close(bar)
+
+    monkeypatch.setattr(EpochBar, "close", record_then_close)
+    matrix, labels = planted_matrix(n=200)
+    method = FFVAE(epochs=2, attributes=["gender"])
+    method.progress = True
+    method.fit(matrix, labels, scorer=LinearScorer(matrix))
+    assert True in shown  # an enabled bar was shown, then closed
+    assert FFVAE.progress is False  # the instance's flag, not the class's
+
+
+def test_epoch_bars_turns_the_bars_on_inside_its_block_only():
+    from recunlearn.cli.unlearn import epoch_bars
+    from recunlearn.protect.personal.base import PersonalUnlearner
+
+    with epoch_bars():
+        assert FFVAE().progress is True
+    assert PersonalUnlearner.progress is False and FFVAE().progress is False

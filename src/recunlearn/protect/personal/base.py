@@ -19,6 +19,7 @@ from pydantic import Field
 from torch import nn
 
 from recunlearn.core.errors import ConfigError
+from recunlearn.core.progress import EpochBar
 from recunlearn.core.threads import torch_threads
 from recunlearn.protect.personal.checkpoint import FitCheckpoint, fit_fingerprint
 from recunlearn.protect.personal.nets import label_targets
@@ -63,6 +64,8 @@ class PersonalUnlearner(Unlearner):
 
     config: PersonalConfig
     checkpoint: FitCheckpoint | None = None
+    progress: bool = False
+    """Show a progress bar over the training epochs (the command line turns it on)."""
 
     def checkpoint_to(self, path: str | Path, every_seconds: float = 600.0) -> PersonalUnlearner:
         """Make ``fit`` resumable: save the training state to ``path`` between epochs (at most
@@ -139,6 +142,8 @@ class PersonalUnlearner(Unlearner):
             checkpoint=self.checkpoint,
             optimizers=optimizers,
             generator=generator,
+            progress=self.progress,
+            label=self.name,
         )
 
     def _extreme_masks_ndcg(self, scorer: Any) -> float:
@@ -172,6 +177,8 @@ class BestEpoch:
         checkpoint: where the training state is saved and resumed from (None: not resumable).
         optimizers: the optimisers whose state a checkpoint holds.
         generator: the batch generator whose state a checkpoint holds.
+        progress: show a progress bar over the epochs, labelled ``label``.
+        label: the bar's label.
     """
 
     def __init__(
@@ -183,6 +190,8 @@ class BestEpoch:
         checkpoint: FitCheckpoint | None = None,
         optimizers: Sequence[torch.optim.Optimizer] = (),
         generator: torch.Generator | None = None,
+        progress: bool = False,
+        label: str = "fit",
     ) -> None:
         self.module = module
         self.schedule = schedule
@@ -198,13 +207,20 @@ class BestEpoch:
         self._resumed_from: int | None = None
         self._seconds_before = 0.0
         self._clock = time.perf_counter()
+        self._bar = EpochBar(False, 0, label)
+        self._progress, self._label = progress, label
         if checkpoint is not None:
             self._resume(checkpoint.load())
 
-    def epochs(self, total: int) -> range:
-        """The epochs left to train out of ``total``."""
+    def epochs(self, total: int) -> Iterator[int]:
+        """The epochs left to train out of ``total`` (with the progress bar shown meanwhile)."""
         self.total = total
-        return range(total if self._finished else self._start, total)
+        self._bar = EpochBar(self._progress, total, self._label)
+        try:
+            self._bar.update(len(self.records), "resumed" if self.records else "")
+            yield from range(total if self._finished else self._start, total)
+        finally:
+            self._bar.close()
 
     def after_epoch(self, epoch: int, record: dict[str, Any]) -> bool:
         """Validate when due (the value goes to ``record``), keep the record, save the
@@ -219,6 +235,10 @@ class BestEpoch:
                 if improved:
                     self.state, self.epoch = copy.deepcopy(self.module.state_dict()), epoch
         self.records.append(record)
+        if np.isfinite(self.schedule.best):
+            self._bar.update(epoch + 1, f"best valid NDCG@10 {self.schedule.best:.4f}")
+        else:
+            self._bar.update(epoch + 1)
         if self.checkpoint is not None:
             final = stop or (self.total is not None and epoch + 1 >= self.total)
             if self.checkpoint.due(final):
