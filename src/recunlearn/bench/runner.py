@@ -219,7 +219,8 @@ def _uses_store(cell: Cell) -> bool:
 
 def _clean_temporaries(out: Path) -> None:
     """Remove hidden ``.tmp-*`` leftovers of killed writers (no worker is running yet)."""
-    for folder in (out / "records", out / "runs", out / "failures", out):
+    partial = sorted((out / "partial").glob("*")) if (out / "partial").is_dir() else []
+    for folder in (out / "records", out / "runs", out / "failures", out, *partial):
         if not folder.is_dir():
             continue
         for path in folder.glob(".*.tmp-*"):
@@ -427,9 +428,11 @@ def run_bench(
     todo = [c for c in cells if c.hash not in done]
     console = console or Console(stderr=True)
     if progress:
+        saved = sum((out / "partial" / c.hash).is_dir() for c in todo)
         console.print(
             f"[bold]{config.name}[/bold]: {len(cells)} cells, {len(result.skipped)} already "
             f"recorded, {len(todo)} to run with {jobs} job(s) -> {out}"
+            + (f" ({saved} resume saved fits)" if saved else "")
         )
     if todo:
         _schedule(todo, done, result, config, out, jobs, progress, console)

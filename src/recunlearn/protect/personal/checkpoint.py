@@ -85,6 +85,5 @@ class FitCheckpoint:
         """Write ``state`` (with this fit's fingerprint) atomically."""
         buffer = io.BytesIO()
         torch.save({**state, "fingerprint": self.fingerprint}, buffer)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.path, buffer.getvalue())
         self._last_save = time.monotonic()
