@@ -301,3 +301,32 @@ def test_the_hint_suggests_only_the_split_eraser_settings_still_unset() -> None:
     assert one is not None and "reencode_top" not in one and "principal_rank=K" in one
     assert _stronger_setting("split-eraser", {"reencode_top": 10, "principal_rank": 16}) is None
     assert _stronger_setting("dp", {}) is None
+
+
+def test_a_killed_per_user_unlearn_resumes_when_run_again(tmp_path, monkeypatch):
+    from recunlearn.protect.personal.checkpoint import FitCheckpoint
+
+    source = tmp_path / "run"
+    invoke("train", "--model", "mf", "--epochs", "1", "--quiet", "--out", str(source))
+    out = tmp_path / "ffvae"
+    args = ["unlearn", str(source), "--forget", "gender", "--out", str(out), "--method", "ffvae"]
+    args += ["--set", "epochs=3", "--attackers", "logreg"]
+    save = FitCheckpoint.save
+
+    def save_then_die(checkpoint: FitCheckpoint, state: dict) -> None:
+        save(checkpoint, state)
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(FitCheckpoint, "due", lambda checkpoint, final: True)
+    with monkeypatch.context() as patch:
+        patch.setattr(FitCheckpoint, "save", save_then_die)
+        killed = invoke(*args)
+    partial = tmp_path / ".ffvae.partial"
+    assert killed.exit_code != 0 and not out.exists()
+    assert len(list(partial.glob("fit-*.pt"))) == 1
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert "resuming the saved training state" in " ".join(result.output.split())
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["training"]["resumed"]["epoch"] == 1
+    assert not partial.exists()  # removed once the run is written

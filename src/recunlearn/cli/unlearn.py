@@ -9,6 +9,11 @@ turns a distance above the bound into exit code 3 (the run is still written, mar
 absent = nothing) protects each user's row under that user's own requirement instead of one
 ``--forget`` for everyone; the guard then attacks each attribute over the users who asked.
 
+The per-user methods (AFRL, SM, FFVAE; fits of minutes to hours) show a progress bar over
+their epochs and save their training state in ``.OUT.partial/`` beside ``OUT`` (removed once
+``OUT`` is written): a killed run continues where it stopped when the same command is run
+again (``--no-resume`` starts over and saves nothing).
+
 ``--search`` tries the default method's stronger settings (principal projection, list
 re-encoding, both) and writes the one with the best validation NDCG@10 among those whose worst
 attacker is within ``--max-leakage`` (5 points without it); see
@@ -17,6 +22,7 @@ attacker is within ``--max-leakage`` (5 points without it); see
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,6 +100,14 @@ def unlearn(
     data_dir: Annotated[Path | None, typer.Option(help=DATA_DIR_HELP)] = None,
     data_attributes: Annotated[Path | None, typer.Option(help=DATA_ATTRIBUTES_HELP)] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="per-user methods (AFRL, SM, FFVAE) save their training state beside OUT "
+            "(.OUT.partial/, removed once OUT is written); a killed run continues from it "
+            "when the same command is run again"
+        ),
+    ] = True,
 ) -> None:
     """Remove attributes from a run's user embeddings; evaluate and audit before and after."""
     from recunlearn.audit import DEFAULT_ATTACKERS
@@ -155,6 +169,9 @@ def unlearn(
                 )
             )
         else:
+            partial = saved_fits_folder(out) if resume else None
+            if partial is not None and partial.is_dir():
+                console.print(f"resuming the saved training state in {partial}")
             with epoch_bars():
                 result = unlearn_run(
                     run,
@@ -168,7 +185,10 @@ def unlearn(
                     data_dir=data_dir,
                     attributes_path=data_attributes,
                     requirements=requirements,
+                    checkpoint=partial,
                 )
+            if partial is not None:
+                shutil.rmtree(partial, ignore_errors=True)
     except (RecunlearnError, OSError, ValueError) as exc:
         fail(exc)
     dataset = result.source.dataset
@@ -192,6 +212,12 @@ def unlearn(
     console.print(f"unlearned run written to {out} (guard: {out / 'leakage.md'})")
     hint = None if search else _stronger_setting(method, options)
     show_leakage(result.leakage, max_leakage, hint=hint)
+
+
+def saved_fits_folder(out: Path) -> Path:
+    """Where ``unlearn`` keeps the training state of the fits writing ``out`` until it is
+    written: a hidden folder beside it."""
+    return out.parent / f".{out.name}.partial"
 
 
 @contextmanager

@@ -44,6 +44,7 @@ from recunlearn.experiments.train import (
     resolved_config,
 )
 from recunlearn.protect.personal import PersonalRequirement, assemble
+from recunlearn.protect.personal.base import PersonalUnlearner
 from recunlearn.protect.posthoc.base import (
     AttributeLabels,
     Unlearner,
@@ -120,6 +121,7 @@ def unlearn_run(
     data_dir: str | Path | None = None,
     attributes_path: str | Path | None = None,
     requirements: PersonalRequirement | str | Path | None = None,
+    checkpoint: str | Path | None = None,
 ) -> UnlearnedRun:
     """Protect a trained run's user embeddings and write the result as a new run directory.
 
@@ -141,6 +143,9 @@ def unlearn_run(
         requirements: per-user requirements instead of ``forget``: a
             :class:`~recunlearn.protect.personal.PersonalRequirement` or a ``user_id,
             requirement`` CSV file (users not in it ask for nothing).
+        checkpoint: a folder where the per-user methods' fits (and the guard's held-out
+            refits) save their training state and resume from it (see
+            :meth:`~recunlearn.protect.personal.base.PersonalUnlearner.checkpoint_to`).
 
     Raises:
         ConfigError: both or neither of ``forget`` and ``requirements``.
@@ -151,7 +156,7 @@ def unlearn_run(
     if out is not None:
         check_writable(out, overwrite=overwrite)
     requirement = None if forget is None else Requirement.parse(forget)
-    unlearner = make_unlearner(method, **(options or {}))
+    unlearner = _make(method, options or {}, checkpoint)
     run = load_trained(source, dataset=dataset, data_dir=data_dir, attributes_path=attributes_path)
     personal = None if requirements is None else personal_requirement(requirements, run.dataset)
     original = run.model.user_embeddings()
@@ -170,11 +175,29 @@ def unlearn_run(
     if guard is not None and personal is None:
         assert requirement is not None
         leakage = guard_check(
-            run, method, options or {}, requirement, original, protected, labels, guard, store
+            run,
+            method,
+            options or {},
+            requirement,
+            original,
+            protected,
+            labels,
+            guard,
+            store,
+            checkpoint=checkpoint,
         )
     elif guard is not None and personal is not None:
         leakage = personal_guard_check(
-            run, method, options or {}, personal, original, protected, labels, guard, store
+            run,
+            method,
+            options or {},
+            personal,
+            original,
+            protected,
+            labels,
+            guard,
+            store,
+            checkpoint=checkpoint,
         )
     before, after = _evaluate(run, None), _evaluate(run, protected)
     metrics = {
@@ -305,6 +328,7 @@ def personal_guard_check(
     *,
     transfer: bool = True,
     audit_original: bool = True,
+    checkpoint: str | Path | None = None,
 ) -> LeakageCheck:
     """The leakage guard of a per-user protection: each attribute attacked over the users who
     asked for it (transductive, transfer and held-out views, the last one from a second fit
@@ -331,7 +355,7 @@ def personal_guard_check(
         )
     heldout = None
     if hidden is not None:
-        second = _refit_without(run, method, options, original, labels, hidden, store)
+        second = _refit_without(run, method, options, original, labels, hidden, store, checkpoint)
         heldout = (assemble(second, original, personal), hidden)
     return check_leakage(
         protected,
@@ -357,6 +381,7 @@ def guard_check(
     *,
     transfer: bool = True,
     audit_original: bool = True,
+    checkpoint: str | Path | None = None,
 ) -> LeakageCheck:
     """The leakage guard of one protection: transductive, transfer and (when the settings ask
     for it) held-out views, the last one from a second fit without the hidden users' labels
@@ -370,7 +395,9 @@ def guard_check(
         for hidden in heldout_masks(
             len(original), guard.heldout_fraction, guard.seed, guard.heldout_repeats
         ):
-            second = _refit_without(run, method, options, original, labels, hidden, store)
+            second = _refit_without(
+                run, method, options, original, labels, hidden, store, checkpoint
+            )
             heldout.append((second.transform(requirement), hidden))
     return check_leakage(
         protected,
@@ -381,6 +408,14 @@ def guard_check(
     )
 
 
+def _make(method: str, options: dict[str, Any], checkpoint: str | Path | None) -> Unlearner:
+    """The method with its options; a per-user method saves its fits under ``checkpoint``."""
+    unlearner = make_unlearner(method, **options)
+    if checkpoint is not None and isinstance(unlearner, PersonalUnlearner):
+        unlearner.checkpoint_to(Path(checkpoint))
+    return unlearner
+
+
 def _refit_without(
     run: TrainedRun,
     method: str,
@@ -389,9 +424,10 @@ def _refit_without(
     labels: dict[str, AttributeLabels],
     hidden: np.ndarray,
     store: str | Path | None,
+    checkpoint: str | Path | None = None,
 ) -> Any:
     """The held-out view's second fit: the same method without the ``hidden`` users' labels."""
-    second = make_unlearner(method, **options)
+    second = _make(method, options, checkpoint)
     second.fit(original, hide_labels(labels, hidden), scorer=run_scorer(run), store=store)
     return second
 

@@ -70,7 +70,8 @@ class PersonalUnlearner(Unlearner):
     def checkpoint_to(self, path: str | Path, every_seconds: float = 600.0) -> PersonalUnlearner:
         """Make ``fit`` resumable: save the training state to ``path`` between epochs (at most
         every ``every_seconds``, and after the last), and resume from it when it holds an
-        unfinished fit of the same method, options, matrix and labels. Returns ``self``."""
+        unfinished fit of the same method, options, matrix and labels (a ``path`` not ending
+        in ``.pt`` is a folder of such files, one per fit). Returns ``self``."""
         self.checkpoint = FitCheckpoint(path, every_seconds)
         return self
 

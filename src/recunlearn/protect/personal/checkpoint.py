@@ -45,7 +45,9 @@ class FitCheckpoint:
     """The file a fit saves its training state to.
 
     Args:
-        path: the checkpoint file (its folder is created on the first save).
+        path: the checkpoint file when it ends in ``.pt`` (its folder is created on the first
+            save); any other path is a folder holding one ``fit-<fingerprint>.pt`` per fit
+            (several fits, e.g. the leakage guard's held-out refits, then share it).
         every_seconds: save after an epoch once this many seconds have passed since the last
             save (the last epoch is always saved, so a finished fit is never trained again).
     """
@@ -53,7 +55,8 @@ class FitCheckpoint:
     def __init__(self, path: str | Path, every_seconds: float = 600.0) -> None:
         if every_seconds < 0:
             raise ValueError(f"every_seconds must be >= 0, got {every_seconds}")
-        self.path = Path(path)
+        self.target = Path(path)
+        self.path = self.target
         self.every_seconds = float(every_seconds)
         self.fingerprint: str | None = None
         self._last_save = time.monotonic()
@@ -61,6 +64,8 @@ class FitCheckpoint:
     def bind(self, fingerprint: str) -> None:
         """Tie the checkpoint to one fit (called by the method when its fit starts)."""
         self.fingerprint = fingerprint
+        if self.target.suffix != ".pt":
+            self.path = self.target / f"fit-{fingerprint[:16]}.pt"
         self._last_save = time.monotonic()
 
     def load(self) -> dict[str, Any] | None:
