@@ -35,11 +35,8 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from recunlearn.protect.personal.base import (
-    PersonalConfig,
-    PersonalUnlearner,
-    eval_mode,
-)
+from recunlearn.protect.personal.base import PersonalConfig, PersonalUnlearner
+from recunlearn.protect.personal.epochs import eval_mode
 from recunlearn.protect.personal.nets import (
     LabelTarget,
     init_default,

@@ -42,11 +42,8 @@ from pydantic import Field
 from torch import nn
 
 from recunlearn.core.options import LATE_OPTION
-from recunlearn.protect.personal.base import (
-    PersonalConfig,
-    PersonalUnlearner,
-    eval_mode,
-)
+from recunlearn.protect.personal.base import PersonalConfig, PersonalUnlearner
+from recunlearn.protect.personal.epochs import eval_mode
 from recunlearn.protect.personal.nets import (
     AdversaryObjective,
     LabelTarget,
