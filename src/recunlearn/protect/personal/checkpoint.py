@@ -7,7 +7,8 @@ batch generator's and torch's global random state (dropout), the validation sche
 best state kept so far -- so a resumed fit takes the very steps the uninterrupted one would
 have taken. It is tied to its fit by a fingerprint of the method, its options, the input
 matrix and the labels: a checkpoint left by another fit is ignored (with a warning), never
-resumed.
+resumed. The fingerprint does not cover the code: a fit resumed after a change to the method's
+training loop mixes the two versions (delete the checkpoint to start over).
 """
 
 from __future__ import annotations
