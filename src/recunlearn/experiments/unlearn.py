@@ -336,7 +336,8 @@ def personal_guard_check(
     askers than folds are dropped from the k-fold views (counted in the reports' meta).
 
     Attributes that too few users asked for to be attacked are left out and listed in the
-    check's ``skipped``.
+    check's ``skipped``. ``checkpoint``: the folder where a per-user method's held-out refit
+    saves its training state (see :func:`unlearn_run`).
 
     Raises:
         DataError: no attribute can be attacked (nobody, or too few users, asked).
@@ -388,7 +389,8 @@ def guard_check(
     (one fit per disjoint mask with ``guard.heldout_repeats`` > 1, pooled).
 
     ``transfer=False`` leaves out the original matrix (no before and no transfer view);
-    ``audit_original=False`` keeps the transfer view but not the original's own audit."""
+    ``audit_original=False`` keeps the transfer view but not the original's own audit;
+    ``checkpoint``: the folder where a per-user method's refits save their training state."""
     heldout = None
     if guard.heldout_fraction > 0:
         heldout = []
