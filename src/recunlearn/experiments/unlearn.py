@@ -21,6 +21,7 @@ who asked for it (the others' labels are not used), in the same views; the table
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -172,33 +173,16 @@ def unlearn_run(
         protected = assemble(unlearner, original, personal, log=served)
     seconds = time.perf_counter() - started
     leakage = None
-    if guard is not None and personal is None:
-        assert requirement is not None
-        leakage = guard_check(
-            run,
-            method,
-            options or {},
-            requirement,
-            original,
-            protected,
-            labels,
-            guard,
-            store,
-            checkpoint=checkpoint,
-        )
-    elif guard is not None and personal is not None:
-        leakage = personal_guard_check(
-            run,
-            method,
-            options or {},
-            personal,
-            original,
-            protected,
-            labels,
-            guard,
-            store,
-            checkpoint=checkpoint,
-        )
+    if guard is not None:
+        check: Callable[..., LeakageCheck]
+        asked: Requirement | PersonalRequirement
+        if personal is None:
+            assert requirement is not None
+            check, asked = guard_check, requirement
+        else:
+            check, asked = personal_guard_check, personal
+        common = (original, protected, labels, guard, store)
+        leakage = check(run, method, options or {}, asked, *common, checkpoint=checkpoint)
     before, after = _evaluate(run, None), _evaluate(run, protected)
     metrics = {
         "dataset": run.dataset.label,
