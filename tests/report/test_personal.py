@@ -69,3 +69,17 @@ def test_each_sm_variant_gets_its_own_verdict():
     variant = [n for n in table.notes if "sm-warm" in n]
     assert len(variant) == 1 and "on 0 of 1" in variant[0]
     assert "AUC .5100 at 80 % of N@10" in variant[0]
+
+
+def test_a_variant_standing_in_for_the_papers_sm_is_named():
+    frame = pd.DataFrame(
+        [
+            _row("original", "original", 0, 0.70, 0.10),
+            _row("afrl", "afrl", 0, 0.52, 0.09),
+            _row("sm-warm", "sm", 0, 0.60, 0.05),  # no record of the paper's SM
+        ]
+    )
+    (table,) = checks(frame)
+    assert "sm-warm AUC" in table.header and "AFRL beats sm-warm" in table.header
+    assert "SM AUC" not in table.header and table.title.split(" — ")[0].endswith("sm-warm")
+    assert any(n.startswith("AFRL beats sm-warm (") for n in table.notes)
